@@ -13,19 +13,10 @@ import random
 import string
 from decimal import ROUND_HALF_UP, Decimal
 
+from . import fixtures as shared
+
 UTC = dt.timezone.utc
 ID_ALPHABET = string.ascii_uppercase + string.digits
-
-# (name, currency, timezone, country, tax name, tax type, tax percentage,
-#  price factor from USD)
-LOCATION_PROFILES = [
-    ('Downtown Store', 'USD', 'America/Los_Angeles', 'US', 'Sales Tax',
-        'ADDITIVE', '8.5', 1),
-    ('Harbor Kiosk', 'USD', 'America/New_York', 'US', 'Sales Tax',
-        'ADDITIVE', '6.25', 1),
-    ('Tokyo Shop', 'JPY', 'Asia/Tokyo', 'JP', 'Consumption Tax',
-        'INCLUSIVE', '10', 150),
-    ]
 
 FEE_DELAY = dt.timedelta(seconds=10)
 
@@ -56,66 +47,31 @@ class Ids:
             self.rng.choice(ID_ALPHABET) for _ in range(length))
 
 
-def _fixtures():
-    "The shared fixtures, or a small built-in set before they exist."
-    try:
-        from . import fixtures
-    except ImportError:
-        fixtures = None
-    return fixtures
+# A location in a zero-decimal currency, beside the shared US ones.
+TOKYO = ('Tokyo Shop', 'JPY', 'Asia/Tokyo', 'JP', {
+        'address_line_1': '1-1 Marunouchi', 'locality': 'Chiyoda-ku',
+        'administrative_district_level_1': 'Tokyo',
+        'postal_code': '100-0005', 'country': 'JP'})
+
+# (tax name, type, percentage, price factor from USD) by currency
+TAX_PROFILES = {
+    'USD': ('Sales Tax', 'ADDITIVE', '8.5', 1),
+    'JPY': ('Consumption Tax', 'INCLUSIVE', '10', 150),
+    }
 
 
-def _people(count):
-    fixtures = _fixtures()
-    people = getattr(fixtures, 'PEOPLE', None) if fixtures else None
-    if people:
-        return [_as_dict(p) for p in people][:count]
-    given = ['Jane', 'John', 'Ana', 'Luis', 'Mei', 'Omar', 'Sara', 'Ken',
-        'Ines', 'Paul', 'Yuki', 'Liam']
-    family = ['Doe', 'Smith', 'Garcia', 'Chen', 'Haddad', 'Tanaka',
-        'Muller', 'Rossi']
-    result = []
-    for i in range(count):
-        g, f = given[i % len(given)], family[(i * 7) % len(family)]
-        result.append({
-                'given_name': g, 'family_name': f,
-                'email': f'{g}.{f}{i}@example.com'.lower(),
-                'phone': f'+1415555{i:04d}',
-                'street': f'{100 + i} Market St', 'city': 'San Francisco',
-                'subdivision': 'CA', 'postal_code': '94105',
-                'country': 'US',
-                })
+def _address(address):
+    result = {
+        'address_line_1': address.street,
+        'locality': address.city,
+        'postal_code': address.postal_code,
+        'country': address.country,
+        }
+    if address.street2:
+        result['address_line_2'] = address.street2
+    if address.subdivision:
+        result['administrative_district_level_1'] = address.subdivision
     return result
-
-
-def _products():
-    fixtures = _fixtures()
-    products = getattr(fixtures, 'PRODUCTS', None) if fixtures else None
-    if products:
-        return [_as_dict(p) for p in products]
-    return [
-        {'name': name, 'variants': variants}
-        for name, variants in [
-            ('Coffee Beans', [('250 g', 'CB-250', '12.50'),
-                    ('1 kg', 'CB-1000', '39.00')]),
-            ('Espresso', [('Single', 'ES-1', '3.00'),
-                    ('Double', 'ES-2', '4.25')]),
-            ('Mug', [('Regular', 'MUG-R', '14.00')]),
-            ('T-Shirt', [('S', 'TS-S', '22.00'), ('M', 'TS-M', '22.00'),
-                    ('L', 'TS-L', '24.00')]),
-            ('Croissant', [('Regular', 'CR-1', '3.75')]),
-            ('Tea', [('Green', 'TEA-G', '4.00'), ('Black', 'TEA-B', '4.00')]),
-            ]]
-
-
-def _as_dict(value):
-    if isinstance(value, dict):
-        return dict(value)
-    if hasattr(value, '_asdict'):
-        return value._asdict()
-    if hasattr(value, '__dict__'):
-        return dict(vars(value))
-    return dict(value)
 
 
 class SquareData:
@@ -130,6 +86,8 @@ class SquareData:
         self.start = self.now - span
         self.locations = []
         self.location_profiles = {}
+        self.location_keys = {}
+        self.fixtures = shared.build(seed)
         self.team_members = []
         self.customers = []
         self.catalog = []
@@ -147,135 +105,110 @@ class SquareData:
     # Reference data
 
     def _make_locations(self):
-        for i, profile in enumerate(LOCATION_PROFILES):
-            name, currency, tz, country = profile[:4]
-            location = {
-                'id': self.ids.make(13, 'L'),
-                'name': name,
-                'business_name': 'Sandbox Coffee Co.',
-                'timezone': tz,
-                'currency': currency,
-                'country': country,
-                'status': 'ACTIVE',
-                'type': 'PHYSICAL',
-                'merchant_id': self.merchant_id,
-                'created_at': rfc3339(self.start - dt.timedelta(days=400)),
-                'language_code': 'ja-JP' if country == 'JP' else 'en-US',
-                'capabilities': ['CREDIT_CARD_PROCESSING'],
-                'address': {
-                    'address_line_1': f'{10 + i} Main Street',
-                    'locality': 'Tokyo' if country == 'JP' else 'Springfield',
-                    'postal_code': f'{10000 + i}',
-                    'country': country,
-                    },
-                }
-            self.locations.append(location)
-            self.location_profiles[location['id']] = profile
+        created = rfc3339(self.start - dt.timedelta(days=400))
+        for fixture in self.fixtures.square_locations:
+            self._add_location(fixture.location_id, fixture.name,
+                fixture.currency, fixture.timezone, fixture.address.country,
+                _address(fixture.address), created)
+            self.location_keys[fixture.key] = fixture.location_id
+        name, currency, tz, country, address = TOKYO
+        self._add_location(self.ids.make(13, 'L'), name, currency, tz,
+            country, address, created)
         self.main_location_id = self.locations[0]['id']
 
+    def _add_location(self, location_id, name, currency, tz, country,
+            address, created):
+        self.locations.append({
+                'id': location_id, 'name': name,
+                'business_name': 'Downtown Café Co.',
+                'timezone': tz, 'currency': currency, 'country': country,
+                'status': 'ACTIVE', 'type': 'PHYSICAL',
+                'merchant_id': self.merchant_id, 'created_at': created,
+                'language_code': 'ja-JP' if country == 'JP' else 'en-US',
+                'capabilities': ['CREDIT_CARD_PROCESSING'],
+                'address': address,
+                })
+        self.location_profiles[location_id] = TAX_PROFILES[currency]
+
     def _make_team(self):
-        location_ids = [l['id'] for l in self.locations]
-        for i, person in enumerate(_people(8)):
-            explicit = i % 3 == 2
+        created = rfc3339(self.start)
+        for member in self.fixtures.team_members:
+            location_ids = [self.location_keys[k]
+                for k in member.location_keys]
             self.team_members.append({
-                    'id': self.ids.make(20, 'TM'),
-                    'reference_id': f'EMP-{i + 1:03d}',
-                    'is_owner': i == 0,
-                    'status': 'INACTIVE' if i == 7 else 'ACTIVE',
-                    'given_name': person.get('given_name'),
-                    'family_name': person.get('family_name'),
-                    'email_address': person.get('email'),
-                    'phone_number': person.get('phone'),
-                    'created_at': rfc3339(self.start),
-                    'updated_at': rfc3339(self.start),
+                    'id': member.team_member_id,
+                    'reference_id': member.key,
+                    'is_owner': member.key == 'T1',
+                    'status': 'ACTIVE',
+                    'given_name': member.given_name,
+                    'family_name': member.family_name,
+                    'email_address': member.email,
+                    'phone_number': member.phone,
+                    'created_at': created, 'updated_at': created,
                     'assigned_locations': {
                         'assignment_type': 'EXPLICIT_LOCATIONS',
-                        'location_ids': [location_ids[i % 3]],
-                        } if explicit else {
-                        'assignment_type': 'ALL_CURRENT_AND_FUTURE_LOCATIONS',
-                        },
+                        'location_ids': location_ids},
                     })
 
     def _make_customers(self):
-        for i, person in enumerate(_people(60)):
+        for i, person in enumerate(self.fixtures.people):
             created = self.start + dt.timedelta(hours=i)
             customer = {
                 'id': self.ids.make(26),
                 'created_at': rfc3339(created),
                 'updated_at': rfc3339(created),
-                'given_name': person.get('given_name'),
-                'family_name': person.get('family_name'),
-                'email_address': person.get('email'),
-                'phone_number': person.get('phone'),
+                'given_name': person.given_name,
+                'family_name': person.family_name,
                 'creation_source': 'THIRD_PARTY',
                 'preferences': {'email_unsubscribed': False},
                 'version': 1,
-                'address': {
-                    'address_line_1': person.get('street'),
-                    'locality': person.get('city'),
-                    'administrative_district_level_1':
-                        person.get('subdivision'),
-                    'postal_code': person.get('postal_code'),
-                    'country': person.get('country') or 'US',
-                    },
+                'reference_id': person.key,
+                'address': _address(person.address),
                 }
-            if i % 5 == 4:
-                customer['company_name'] = f"{person.get('family_name')} LLC"
+            if person.email:
+                customer['email_address'] = person.email
+            if person.phone:
+                customer['phone_number'] = person.phone
+            if person.company:
+                customer['company_name'] = person.company
             self.customers.append(customer)
 
     def _make_catalog(self):
         updated = rfc3339(self.start)
-        for n, product in enumerate(_products()):
+        items = {}
+        for product in self.fixtures.products:
+            items.setdefault(product.item_name, []).append(product)
+        for name, products in items.items():
             item_id = self.ids.make(24)
-            variations = []
-            for k, variant in enumerate(self._variants(product)):
-                vname, sku, price = variant
-                variation = {
-                    'type': 'ITEM_VARIATION',
-                    'id': self.ids.make(24),
-                    'updated_at': updated,
-                    'version': 1,
-                    'is_deleted': False,
-                    'present_at_all_locations': True,
-                    'item_variation_data': {
-                        'item_id': item_id,
-                        'name': vname,
-                        'sku': sku,
-                        'upc': f'0{740000000000 + n * 100 + k:011d}',
-                        'ordinal': k,
-                        'pricing_type': 'FIXED_PRICING',
-                        'price_money': money(
-                            Decimal(price) * 100, 'USD'),
-                        'sellable': True,
-                        'stockable': True,
-                        },
-                    }
-                variations.append(variation)
-                self.variations.append(variation)
+            variations = [
+                self._variation(item_id, k, product, updated)
+                for k, product in enumerate(products)]
+            self.variations.extend(variations)
             self.catalog.append({
-                    'type': 'ITEM',
-                    'id': item_id,
-                    'updated_at': updated,
-                    'version': 1,
-                    'is_deleted': False,
+                    'type': 'ITEM', 'id': item_id, 'updated_at': updated,
+                    'version': 1, 'is_deleted': False,
                     'present_at_all_locations': True,
                     'item_data': {
-                        'name': product['name'],
-                        'product_type': 'REGULAR',
-                        'is_archived': False,
-                        'variations': variations,
+                        'name': name, 'product_type': 'REGULAR',
+                        'is_archived': False, 'variations': variations,
                         },
                     })
             self.catalog.extend(variations)
 
-    @staticmethod
-    def _variants(product):
-        variants = product.get('variants')
-        if variants:
-            return [tuple(v) if not isinstance(v, dict) else (
-                    v.get('name'), v.get('sku'), str(v.get('price')))
-                for v in variants]
-        return [('Regular', product.get('sku'), str(product.get('price')))]
+    def _variation(self, item_id, ordinal, product, updated):
+        return {
+            'type': 'ITEM_VARIATION', 'id': self.ids.make(24),
+            'updated_at': updated, 'version': 1, 'is_deleted': False,
+            'present_at_all_locations': True,
+            'item_variation_data': {
+                'item_id': item_id,
+                'name': product.variant_name or 'Regular',
+                'sku': product.sku, 'upc': product.upc,
+                'ordinal': ordinal, 'pricing_type': 'FIXED_PRICING',
+                'price_money': money(product.price * 100, 'USD'),
+                'sellable': True, 'stockable': True,
+                },
+            }
 
     # Sales
 
@@ -332,11 +265,11 @@ class SquareData:
     def _location(self, location_id):
         if location_id:
             return next(l for l in self.locations if l['id'] == location_id)
-        return self.rng.choices(self.locations, [50, 30, 20])[0]
+        return self.rng.choices(self.locations, [40, 25, 15, 20])[0]
 
     def _price_order(self, order, profile, currency):
         rng = self.rng
-        tax_name, tax_type, tax_rate, factor = profile[4:8]
+        tax_name, tax_type, tax_rate, factor = profile
         tax_uid = self.ids.make(8, 'tax-')
         discount_pct = rng.choice(['10', '15']) if (
             rng.random() < 0.2) else None
@@ -391,9 +324,9 @@ class SquareData:
         base = data['price_money']['amount'] * factor
         if currency == 'JPY':
             base = round_minor(Decimal(base) / 100)
-        quantity = Decimal(self.rng.choice(['1', '1', '2', '3', '1.5'])) if (
-            data['sku'] and data['sku'].startswith('CB')) else Decimal(
-            self.rng.choice(['1', '1', '2', '3']))
+        # Now and then a weighed or measured quantity.
+        quantity = Decimal(self.rng.choice(
+                ['1', '1', '1', '2', '2', '3', '1', '1', '1', '1.5']))
         gross = round_minor(base * quantity)
         discount = round_minor(gross * Decimal(discount_pct) / 100) if (
             discount_pct) else 0
@@ -484,7 +417,7 @@ class SquareData:
             'source_type': source_type,
             'location_id': order['location_id'],
             'order_id': order['id'],
-            'team_member_id': rng.choice(self.team_members[:7])['id'],
+            'team_member_id': self._team_member(order['location_id']),
             'receipt_number': payment_id[:4],
             'receipt_url': (
                 f'https://squareup.com/receipt/preview/{payment_id}'),
@@ -519,6 +452,11 @@ class SquareData:
                 'change_back_money': money(change, currency)}
         self.payments.append(payment)
         return payment
+
+    def _team_member(self, location_id):
+        members = [m['id'] for m in self.team_members
+            if location_id in m['assigned_locations']['location_ids']]
+        return self.rng.choice(members or [self.team_members[0]['id']])
 
     @staticmethod
     def _fee(total, currency, tender_type):
