@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_PATH = Path(__file__).with_name('default.yaml')
 MATCHED, SUGGESTED, NOT_MATCHED = 'matched', 'suggested', 'not_matched'
 MATCH, ADD_NEW = 'MATCH', 'ADD NEW'
-NAME_KEYS = {'name_postal', 'similar_name', 'employee_name'}
+NAME_KEYS = {
+    'name_postal', 'similar_name', 'employee_name', 'store_name',
+    'warehouse_name', 'pos_name'}
 FUNCTIONS = {
     'len': len, 'str': str, 'int': int, 'abs': abs, 'Decimal': Decimal,
     'lower': lambda s: (s or '').lower(),
@@ -165,6 +167,12 @@ def name_similarity(a, b):
     if not a or not b:
         return None
     return fuzz.token_set_ratio(a, b)
+
+
+def _or(labels):
+    if len(labels) == 1:
+        return labels[0]
+    return ', '.join(labels[:-1]) + ' or ' + labels[-1]
 
 
 def _names(candidates):
@@ -328,7 +336,7 @@ class RuleSet:
             name = display_name(record)
             if key.name == 'name_postal':
                 return f"{name}, {value.split('|')[1]}"
-            return name
+            return ' '.join(name.split())
         return value
 
     def _explain(self, strategy, key, kind, value, candidate, score=None):
@@ -361,12 +369,14 @@ class RuleSet:
                 SUGGESTED, ADD_NEW, None, None,
                 '; '.join(trial.notes) + "; not matched automatically",
                 alternatives=tuple(sorted(trial.ambiguous, key=str)))
-        if not trial.tried:
+        exact = [label for label in dict.fromkeys(trial.tried)
+            if label not in {'external id', 'name'}]
+        if not exact:
             return Decision(NOT_MATCHED, ADD_NEW, None, None,
-                f"nothing to match an existing {target} on")
-        tried = ', '.join(dict.fromkeys(trial.tried))
+                f"no {target} is linked to it and it has nothing else to "
+                "match on")
         return Decision(NOT_MATCHED, ADD_NEW, None, None,
-            f"no {target} has the same {tried}")
+            f"no {target} has the same {_or(exact)}")
 
     # -- mappings -------------------------------------------------------
 
@@ -420,6 +430,7 @@ DEFAULT_EXPLAIN = {
     'external_id': "{value} is already linked to {target} {candidate}",
     'name_postal': "name and postal code {value} equal {target} "
         "{candidate}'s",
+    'code': "SKU {value} equals the code of {target} {candidate}",
     'employee_name': "name {value} equals {target} {candidate}'s name",
     'store_name': "store {value} has the name of {target} {candidate}",
     'warehouse_name': "location {value} has the name of warehouse "

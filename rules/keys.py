@@ -87,10 +87,10 @@ def staged_name_postal(record, ctx):
     postal = normalize.postal_code(
         field(address, 'postal_code') or field(record, 'postal_code'),
         country_of(record))
-    name = normalize.name(field(record, 'name'))
-    if not postal or not name:
+    names = normalize.name_keys(field(record, 'name'))
+    if not postal:
         return set()
-    return {f'{name}|{postal}'}
+    return {f'{name}|{postal}' for name in names}
 
 
 def display_name(record):
@@ -102,7 +102,7 @@ def display_name(record):
 
 
 def staged_name(record, ctx):
-    return _set(normalize.name(display_name(record)))
+    return normalize.name_keys(display_name(record))
 
 
 def staged_name_words(record, ctx):
@@ -142,8 +142,8 @@ def existing_phone(cand, ctx):
 
 
 def existing_name_postal(cand, ctx):
-    name = normalize.name(field(cand, 'name'))
-    if not name:
+    names = normalize.name_keys(field(cand, 'name'))
+    if not names:
         return set()
     postals = [
         normalize.postal_code(field(a, 'postal_code'), field(a, 'country'))
@@ -151,7 +151,7 @@ def existing_name_postal(cand, ctx):
     postals += [
         normalize.postal_code(p, field(cand, 'country'))
         for p in values(cand, 'postal_code', 'postal_codes')]
-    return {f'{name}|{p}' for p in postals if p}
+    return {f'{n}|{p}' for n in names for p in postals if p}
 
 
 def existing_sku(cand, ctx):

@@ -75,6 +75,19 @@ def name(value):
     return ' '.join(sorted(words)) or None
 
 
+def name_keys(value):
+    """Exact-match keys of a name: its words sorted ("Doe, Jane" equals
+    "Jane Doe") and its words joined without spaces ("山田 太郎" equals
+    "山田太郎")."""
+    value = text(value)
+    if not value:
+        return set()
+    words = [w for w in _NOT_WORD.split(strip_accents(value)) if w]
+    if not words:
+        return set()
+    return {' '.join(sorted(words)), ''.join(words)}
+
+
 def name_words(value):
     "The words of a name key (used to block fuzzy look-ups)."
     key = name(value)
