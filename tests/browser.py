@@ -1,0 +1,158 @@
+# This file is part of cloud_commerce.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Helpers for the browser tests: a demo database, trytond serving the web
+client, and Debian's Chromium driven by Playwright.
+
+``make test-browser`` sets ``CC_SAO_ROOT`` (the unpacked tryton-sao) and
+``CC_CHROMIUM``; a test skips when either is missing.
+"""
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from ..demo.build import ADMIN_LOGIN, ADMIN_PASSWORD, trytond_env
+from ..demo.serve import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+ARTIFACTS = os.path.join(ROOT, 'artifacts', 'browser')
+CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-quic', '--no-first-run',
+    '--disable-component-update', '--disable-sync',
+    ]
+DATABASE = 'browser'
+TIMEOUT = 30 * 1000  # milliseconds
+
+
+def chromium_path():
+    return os.environ.get('CC_CHROMIUM', '/usr/bin/chromium')
+
+
+def sao_root():
+    return os.environ.get(
+        'CC_SAO_ROOT', os.path.join(ROOT, '.cache', 'sao'))
+
+
+def missing_requirements():
+    "Return why the browser tests cannot run, or an empty string"
+    if not os.access(chromium_path(), os.X_OK):
+        return f"{chromium_path()} not found"
+    if not os.path.exists(os.path.join(sao_root(), 'index.html')):
+        return f"web client not installed in {sao_root()} (make install)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return ''
+
+
+def build_database(directory, port, database=DATABASE):
+    "Build a demo database in directory and return its config file"
+    config = os.path.join(directory, 'trytond.conf')
+    subprocess.run([
+            sys.executable, '-m', 'trytond.modules.cloud_commerce.demo.build',
+            '--config', config,
+            '--database-dir', os.path.join(directory, 'db'),
+            '--database', database,
+            '--sao-root', sao_root(),
+            '--listen', f'127.0.0.1:{port}',
+            ], check=True, env=trytond_env(config))
+    return config
+
+
+def wait_for_http(url, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"trytond exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+@contextlib.contextmanager
+def tryton_server(config, port, log_path):
+    "Run trytond on config and yield its base URL"
+    command = os.path.join(os.path.dirname(sys.executable), 'trytond')
+    with open(log_path, 'w') as log:
+        process = subprocess.Popen([command, '-c', config],
+            env=trytond_env(config), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f'http://127.0.0.1:{port}/'
+            wait_for_http(url, process)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def demo_server():
+    "Build a fresh demo database, serve it and yield the base URL"
+    with tempfile.TemporaryDirectory(prefix='cc-browser-') as directory:
+        port = free_port()
+        config = build_database(directory, port)
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        log_path = os.path.join(ARTIFACTS, 'trytond.log')
+        with tryton_server(config, port, log_path) as url:
+            yield url
+
+
+@contextlib.contextmanager
+def chromium():
+    "Yield a Playwright browser context on Debian's Chromium"
+    from playwright.sync_api import sync_playwright
+    with tempfile.TemporaryDirectory(prefix='cc-chromium-') as profile, \
+            sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=chromium_path(), headless=True,
+            args=CHROMIUM_ARGS, viewport={'width': 1280, 'height': 800})
+        context.set_default_timeout(TIMEOUT)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def screenshot(page, name):
+    "Save a PNG of the page under artifacts/browser/ and return its path"
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, f'{name}.png')
+    page.screenshot(path=path)
+    return path
+
+
+def login(page, base_url, database=DATABASE, user=ADMIN_LOGIN,
+        password=ADMIN_PASSWORD):
+    "Log into the web client through its login and password dialogs"
+    page.goto(f'{base_url}#{database}')
+    page.locator('#login').fill(user)
+    page.locator('.login-dialog button[type=submit]').click()
+    password_input = page.locator('input[type=password]:visible')
+    password_input.fill(password)
+    password_input.press('Enter')
+    page.locator('#menu').get_by_text('Sales', exact=True).first.wait_for()
+
+
+def open_menu(page, *names):
+    "Expand the menu tree along names and return the last entry's locator"
+    menu = page.locator('#menu')
+    entry = None
+    for name in names:
+        entry = menu.locator('tr', has_text=name).filter(
+            has=page.get_by_text(name, exact=True)).last
+        entry.wait_for()
+        if name != names[-1]:
+            entry.locator('.expander').click()
+    return entry
