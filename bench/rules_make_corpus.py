@@ -301,10 +301,14 @@ def customer_edge_cases(c):
         phone='555-0100')
     x('customer', id='PM1', name='Robert Miller', phone='+1 312 555 0177',
         email='rob.miller@example.com', postal_code='60614', country='US')
-    cc('customer', "nickname, same phone", 'PM1', name='Bob Miller',
-        phone='312 555 0177')
+    cc('customer', "spouse sharing the phone", NEW, name='Carlos Garcia',
+        phone='512 555 0101')
+    cc('customer', "shared phone, single family name", NEW, name='Garcia',
+        phone='+1 512 555 0102')
     # The same people, but nothing exact left to prove it: a bookkeeper
     # links these by hand (the engine may only suggest)
+    cc('customer', "nickname, same phone", 'PM1', name='Bob Miller',
+        phone='312 555 0177')
     cc('customer', "moved, new phone, e-mail typo", 'PM1',
         name='Robert Miller', email='rob.miller@exmaple.com',
         phone='(720) 555-0388',

@@ -163,10 +163,19 @@ def condition_holds(expression, context):
 
 
 def name_similarity(a, b):
-    a, b = normalize.name(a), normalize.name(b)
-    if not a or not b:
+    """0-100 similarity of two names, None when one is missing.
+
+    A name of two words or more contained in the other scores 100 ("Jane
+    Doe" and "Jane Doe-Smith"); a shared family name alone does not.
+    """
+    keys_a, keys_b = normalize.name_keys(a), normalize.name_keys(b)
+    if not keys_a or not keys_b:
         return None
-    return fuzz.token_set_ratio(a, b)
+    words = sorted(
+        (normalize.name_words(a), normalize.name_words(b)), key=len)
+    if len(words[0]) >= 2 and words[0] <= words[1]:
+        return 100
+    return max(fuzz.ratio(x, y) for x in keys_a for y in keys_b)
 
 
 def _or(labels):
@@ -584,16 +593,17 @@ class _Groups:
 
 
 def _same_person(records, indexes, threshold):
-    first = display_name(records[indexes[0]])
-    for i in indexes[1:]:
-        score = name_similarity(first, display_name(records[i]))
-        if score is not None and score < threshold:
-            return False
+    names = [display_name(records[i]) for i in indexes]
+    for i, name in enumerate(names):
+        for other in names[i + 1:]:
+            score = name_similarity(name, other)
+            if score is not None and score < threshold:
+                return False
     return True
 
 
 def group_duplicates(records, ruleset=None, kind='customer',
-        name_threshold=60):
+        name_threshold=85):
     """Groups (lists of 2 or more) of staged records that are one person.
 
     Records are joined by the exact keys of the rule set's matching
