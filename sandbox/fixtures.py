@@ -351,9 +351,10 @@ def build(seed=1):
 
 def _near_sku(sku, rng):
     "A SKU a bookkeeper might have typed: close, but not equal."
-    return rng.choice([
+    candidates = [
         sku.replace('-', ''), f'{sku}-01', sku.replace('-', '_'),
-        f'X{sku}'])
+        f'X{sku}']
+    return rng.choice([c for c in candidates if c != sku])
 
 
 @functools.lru_cache(maxsize=8)
