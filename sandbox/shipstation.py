@@ -96,6 +96,10 @@ def parse_filter_time(value):
     raise ValueError(value)
 
 
+class _Raw(str):
+    "JSON text already rendered, to splice in as is."
+
+
 def _json_ready(value):
     if isinstance(value, Decimal):
         return f'@@D:{value}@@'
@@ -119,7 +123,7 @@ def money(value):
 class _Order:
     "An order and the instants the filters compare."
     __slots__ = ('data', 'created', 'modified', 'ordered', 'paid',
-        'import_batch', 'digits')
+        'import_batch', 'digits', '_json')
 
     def __init__(self, data, created, modified, ordered, paid, digits):
         self.data = data
@@ -129,6 +133,17 @@ class _Order:
         self.paid = paid
         self.import_batch = None
         self.digits = digits
+        self._json = None
+
+    def touch(self, now):
+        "A change: bump modifyDate and forget the rendered JSON."
+        self.modified = now
+        self._json = None
+
+    def json(self):
+        if self._json is None:
+            self._json = dumps(self.render())
+        return self._json
 
     @property
     def id(self):
@@ -411,6 +426,8 @@ class ShipStationSandbox:
         self.next_webhook_id = 41001
         self.pending = {'ORDER_NOTIFY': [], 'SHIP_NOTIFY': []}
         self.deliveries = []
+        self.version = 0
+        self._sorted = {}
         self._generate(orders)
         self.now_base = max(
             [o.modified for o in self.orders.values()] + [PERIOD_END])
@@ -464,8 +481,13 @@ class ShipStationSandbox:
 
     def _add_order(self, order):
         self.orders[order.id] = order
+        self.version += 1
         if order.data['orderStatus'] == 'shipped':
             self.shipments.extend(self.generator.shipments(order))
+
+    def _touch(self, order, now=None):
+        order.touch(now or self.now())
+        self.version += 1
 
     def now(self):
         "Sandbox time: after every generated date, moving with the clock."
@@ -569,9 +591,20 @@ class ShipStationSandbox:
 
     # Orders
 
+    def _orders_by(self, key):
+        "The orders sorted on an instant, cached until the next change."
+        version, rows = self._sorted.get(key, (None, None))
+        if version != self.version:
+            rows = sorted(self.orders.values(), key=lambda o: (
+                    getattr(o, key) if key else o.id, o.id))
+            self._sorted[key] = (self.version, rows)
+        return rows
+
     def on_orders(self, request):
         args = request.args
-        selected = list(self.orders.values())
+        key = {'ModifyDate': 'modified', 'CreateDate': 'created',
+            'OrderDate': 'ordered'}.get(args.get('sortBy'))
+        selected = self._orders_by(key)
         status = args.get('orderStatus')
         if status:
             selected = [o for o in selected
@@ -592,16 +625,10 @@ class ShipStationSandbox:
             selected = _between(
                 selected, attribute, args.get(f'{name}Start'),
                 args.get(f'{name}End'))
-        key = {'ModifyDate': 'modified', 'CreateDate': 'created',
-            'OrderDate': 'ordered'}.get(args.get('sortBy'))
-        if key:
-            selected.sort(key=lambda o: (getattr(o, key), o.id))
-        else:
-            selected.sort(key=lambda o: o.id)
         if args.get('sortDir', 'ASC').upper() == 'DESC':
-            selected.reverse()
-        return _page(request, 'orders', [o.render() for o in
-            _slice(request, selected)], len(selected))
+            selected = selected[::-1]
+        rows = '[' + ', '.join(o.json() for o in _slice(request, selected))
+        return _page(request, 'orders', _Raw(rows + ']'), len(selected))
 
     def on_order(self, request, order_id):
         order = self.orders.get(order_id)
@@ -625,12 +652,13 @@ class ShipStationSandbox:
             if key:
                 existing.data['orderKey'] = key
             self.orders[existing.id] = existing
+            self.version += 1
             self.pending['ORDER_NOTIFY'].append(existing.id)
         for name in ('orderNumber', 'customerEmail', 'orderStatus',
                 'internalNotes', 'customerNotes'):
             if name in body:
                 existing.data[name] = body[name]
-        existing.modified = self.now()
+        self._touch(existing)
         return _json_response(existing.render())
 
     def on_mark_as_shipped(self, request):
@@ -646,7 +674,7 @@ class ShipStationSandbox:
         order.data['orderStatus'] = 'shipped'
         order.data['carrierCode'] = body.get('carrierCode') or 'stamps_com'
         order.data['shipDate'] = body.get('shipDate') or pacific(now)[:10]
-        order.modified = now
+        self._touch(order, now)
         shipment = self.generator.shipment(order, now, False)
         if body.get('trackingNumber'):
             shipment.data['trackingNumber'] = body['trackingNumber']
@@ -672,7 +700,7 @@ class ShipStationSandbox:
             return _model_state('orderId', f"Cannot move to {target}.")
         order.data['orderStatus'] = target
         order.data.update(changes)
-        order.modified = self.now()
+        self._touch(order)
         return _json_response(
             {'success': True, 'message': f'Order moved to {target}.'})
 
@@ -931,6 +959,12 @@ def _slice(request, rows):
 
 
 def _page(request, key, rows, total):
+    if isinstance(rows, _Raw):
+        return Response(
+            f'{{"{key}": {rows}, "total": {total}, '
+            f'"page": {_page_number(request)}, '
+            f'"pages": {math.ceil(total / _page_size(request))}}}',
+            200, content_type='application/json; charset=utf-8')
     return _json_response({
             key: rows, 'total': total, 'page': _page_number(request),
             'pages': math.ceil(total / _page_size(request))})
