@@ -97,7 +97,9 @@ demo: install
 	@$(PY) -m $(PACKAGE).demo.serve --config $(CONFIG) \
 		--database $(DATABASE) --host $(HOST) --port $(PORT)
 
-demo-db: $(DEMO_UPDATED)
+demo-db:
+	@[ -e $(DEMO_BUILT) ] || $(MAKE) --no-print-directory $(DEMO_BUILT)
+	@$(MAKE) --no-print-directory $(DEMO_UPDATED)
 
 $(DEMO_BUILT):
 	$(PY) -m $(PACKAGE).demo.build --config $(CONFIG) \
@@ -105,7 +107,8 @@ $(DEMO_BUILT):
 		--sao-root $(SAO_DIR) --listen $(HOST):$(PORT)
 	@touch $@ && touch $(DEMO_UPDATED)
 
-$(DEMO_UPDATED): $(DEMO_BUILT) $(MODULE_SOURCES)
+# Re-run the module update when a source file is newer than the database
+$(DEMO_UPDATED): $(MODULE_SOURCES)
 	$(PY) -m $(PACKAGE).demo.build --config $(CONFIG) \
 		--database-dir $(DB_DIR) --database $(DATABASE) \
 		--sao-root $(SAO_DIR) --listen $(HOST):$(PORT) --update

@@ -230,6 +230,16 @@ def create_payment_term(config, demo, name="Direct"):
     return payment_term
 
 
+def close_config_wizard(config, demo):
+    "Mark the module configuration wizard done so the client opens clean"
+    from proteus import Model
+    Item = Model.get('ir.module.config_wizard.item', config=config)
+    items = Item.find([('state', '!=', 'done')])
+    for item in items:
+        item.state = 'done'
+    Item.save(items)
+
+
 # The demo grows by appending steps here
 STEPS = [
     create_currency,
@@ -237,6 +247,7 @@ STEPS = [
     create_chart,
     create_fiscal_year,
     create_payment_term,
+    close_config_wizard,
     ]
 
 

@@ -67,8 +67,10 @@ def main(argv=None):
         return
     print(banner(options.host, options.port, options.database), flush=True)
     command = venv_command('trytond')
-    os.execve(command, [command, '-c', options.config], trytond_env(
-            options.config))
+    # -d loads the database's pool at start: without it, the first login on
+    # SQLite fails with KeyError 'res.user' (trytond 8.0)
+    os.execve(command, [command, '-c', options.config, '-d',
+            options.database], trytond_env(options.config))
 
 
 if __name__ == '__main__':

@@ -60,8 +60,16 @@ def build_database(directory, port, database=DATABASE):
             '--database', database,
             '--sao-root', sao_root(),
             '--listen', f'127.0.0.1:{port}',
-            ], check=True, env=trytond_env(config))
+            ], check=True, env=build_env())
     return config
+
+
+def build_env():
+    "Environment of the build: its own config file, no database override"
+    env = dict(os.environ)
+    for name in ['TRYTOND_CONFIG', 'TRYTOND_DATABASE_URI']:
+        env.pop(name, None)
+    return env
 
 
 def wait_for_http(url, process, timeout=60):
@@ -78,11 +86,13 @@ def wait_for_http(url, process, timeout=60):
 
 
 @contextlib.contextmanager
-def tryton_server(config, port, log_path):
+def tryton_server(config, port, log_path, database=DATABASE):
     "Run trytond on config and yield its base URL"
     command = os.path.join(os.path.dirname(sys.executable), 'trytond')
     with open(log_path, 'w') as log:
-        process = subprocess.Popen([command, '-c', config],
+        # -d loads the pool at start (a lazy load fails on SQLite)
+        process = subprocess.Popen(
+            [command, '-c', config, '-d', database],
             env=trytond_env(config), stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f'http://127.0.0.1:{port}/'
@@ -142,17 +152,19 @@ def login(page, base_url, database=DATABASE, user=ADMIN_LOGIN,
     password_input = page.locator('input[type=password]:visible')
     password_input.fill(password)
     password_input.press('Enter')
-    page.locator('#menu').get_by_text('Sales', exact=True).first.wait_for()
+    menu_entry(page, 'Sales').wait_for()
+
+
+def menu_entry(page, name):
+    "Return the locator of the visible menu row named name"
+    return page.locator('#menu tr').filter(
+        has=page.locator(f'div.column-char[title="{name}"]')).first
 
 
 def open_menu(page, *names):
-    "Expand the menu tree along names and return the last entry's locator"
-    menu = page.locator('#menu')
-    entry = None
-    for name in names:
-        entry = menu.locator('tr', has_text=name).filter(
-            has=page.get_by_text(name, exact=True)).last
-        entry.wait_for()
-        if name != names[-1]:
-            entry.locator('.expander').click()
+    "Expand the menu tree along names and return the last row's locator"
+    for name in names[:-1]:
+        menu_entry(page, name).locator('.expander').click()
+    entry = menu_entry(page, names[-1])
+    entry.wait_for()
     return entry
