@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import (
     AuthError,
     InvalidRecord,
+    RequestError,
     ScopeError,
     ValidationError,
     check_errors_mode,
@@ -519,7 +520,6 @@ def square_error(response):
         error.code = code
         return error
     if status == 400 and first:
-        from .errors import RequestError
         error = RequestError(f"Square rejected the request: {code}: "
             f"{detail}" + (f" (field {first['field']})"
                 if first.get('field') else ''), status=status)
@@ -735,7 +735,7 @@ class SquareClient:
                     tenders.append(tender)
         if not tenders:
             return {}
-        bulk, stragglers = _split_by_time(tenders, orders)
+        bulk, _ = _split_by_time(tenders, orders)
         payments = {}
         if bulk:
             begin = min(t[1] for t in bulk)

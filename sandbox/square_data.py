@@ -535,6 +535,7 @@ class SquareData:
                 'transaction_id': order['id'], 'tender_id': payment_id,
                 'created_at': rfc3339(when), 'reason': refund['reason'],
                 'amount_money': money(amount, currency),
+                'processing_fee_money': money(fee, currency),
                 'status': 'APPROVED',
                 })
         order['updated_at'] = rfc3339(when)

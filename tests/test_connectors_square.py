@@ -537,6 +537,7 @@ def test_late_processing_fee_and_refunds_come_back_incrementally():
     assert len(later) == 1
     assert later[0].refunds[-1].amount == from_minor(
         1, later[0].currency)
+    assert later[0].refunds[-1].processing_fee <= 0
     assert later[0].tenders[-1].processing_fee > 0
 
 
@@ -545,3 +546,32 @@ def test_copy_of_order_is_not_mutated():
     before = copy.deepcopy(raw)
     cash_sale_from_raw(raw)
     assert raw == before
+
+
+def _variation(variation_id, item_id, name, sku, amount, currency='USD'):
+    return {'type': 'ITEM_VARIATION', 'id': variation_id,
+        'updated_at': '2026-01-01T00:00:00Z',
+        'item_variation_data': {'item_id': item_id, 'name': name,
+            'sku': sku, 'upc': '012345678905',
+            'price_money': money(amount, currency)}}
+
+
+@responses.activate
+def test_items_one_per_variation_across_pages():
+    early = _variation('V2', 'I1', 'Large', 'MUG-L', 1600)
+    orphan = _variation('V9', 'GONE', 'Blue', 'X-B', 500, 'JPY')
+    item = {'type': 'ITEM', 'id': 'I1', 'item_data': {'name': 'Mug',
+            'variations': [_variation('V1', 'I1', 'Regular', 'MUG', 1400),
+                early]}}
+    responses.get(f'{BASE}/v2/catalog/list', json={
+            'objects': [early, orphan], 'cursor': 'next'})
+    responses.get(f'{BASE}/v2/catalog/list', json={'objects': [item]})
+    items = {i.external_id: i for i in client().iter_items()}
+    assert sorted(items) == ['V1', 'V2', 'V9']
+    assert (items['V1'].name, items['V1'].variant_name) == ('Mug', None)
+    assert (items['V2'].name, items['V2'].variant_name) == (
+        'Mug - Large', 'Large')
+    assert items['V2'].price == Decimal('16.00')
+    assert items['V2'].parent_external_id == 'I1'
+    assert (items['V9'].price, items['V9'].currency) == (Decimal(500), 'JPY')
+    assert 'cursor=next' in responses.calls[1].request.url
