@@ -10,7 +10,7 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from . import normalize
@@ -66,13 +66,15 @@ class Candidates:
                     self.add(key, value, candidate)
 
     def add(self, key, value, candidate):
-        candidates = self._by_key.setdefault(key, {}).setdefault(value, [])
         candidate = Candidate.coerce(candidate)
-        if candidate not in candidates:
-            candidates.append(candidate)
+        by_id = self._by_key.setdefault(key, {}).setdefault(value, {})
+        by_id.setdefault(candidate.id, candidate)
 
     def get(self, key, value):
-        return self._by_key.get(key, {}).get(value, [])
+        return list(self._by_key.get(key, {}).get(value, {}).values())
+
+    def count(self, key, value):
+        return len(self._by_key.get(key, {}).get(value, ()))
 
     def lookup(self, needed):
         "The subset a host would return for ``keys_needed``."
@@ -317,28 +319,34 @@ class RuleSet:
     def _fuzzy(self, kind, strategy, key, record, candidates, trial):
         threshold = strategy.threshold or self.model.defaults.fuzzy_threshold
         name = display_name(record)
-        scored = {}
-        for word in lookup_values(key, record, self.context):
-            for candidate in candidates.get(key.lookup_name, word):
-                if candidate.id in scored:
-                    continue
-                if trial.ambiguous and candidate.id not in trial.ambiguous:
-                    continue
-                scored[candidate.id] = (fuzz.ratio(
-                        normalize.name(name), normalize.name(candidate.name)),
-                    candidate)
-        best = sorted(
-            (s for s in scored.values() if s[0] >= threshold),
-            key=lambda s: (-s[0], str(s[1].id)))
+        pool = self._fuzzy_pool(key, record, candidates, trial)
+        choices = {i: normalize.name(c.name) or '' for i, c in pool.items()}
+        best = process.extract(
+            normalize.name(name), choices, scorer=fuzz.ratio,
+            score_cutoff=threshold, limit=4)
         if not best:
             return None
-        score, candidate = best[0]
+        best.sort(key=lambda b: (-b[1], str(b[2])))
+        score, candidate = best[0][1], pool[best[0][2]]
         text = self._explain(strategy, key, kind, name, candidate, score)
-        alternatives = tuple(c.id for _, c in best[1:])
-        if len(best) > 1 and best[1][0] == score:
-            text += f"; as close: {_names(c for _, c in best[1:])}"
+        alternatives = tuple(b[2] for b in best[1:])
+        if len(best) > 1 and best[1][1] == score:
+            text += f"; as close: {_names(pool[b[2]] for b in best[1:])}"
         return self._decision(SUGGESTED, strategy, candidate, text, trial,
             score=round(score, 1), alternatives=alternatives)
+
+    def _fuzzy_pool(self, key, record, candidates, trial):
+        "Candidates sharing a word of the name, common words left out."
+        limit = self.model.defaults.fuzzy_block_limit
+        words = lookup_values(key, record, self.context)
+        counts = {w: candidates.count(key.lookup_name, w) for w in words}
+        selective = [w for w, n in counts.items() if n <= limit]
+        pool = {}
+        for word in selective:
+            for candidate in candidates.get(key.lookup_name, word):
+                if not trial.ambiguous or candidate.id in trial.ambiguous:
+                    pool[candidate.id] = candidate
+        return pool
 
     def _shown(self, key, record, value):
         if key.name in NAME_KEYS:

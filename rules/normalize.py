@@ -5,6 +5,7 @@ so a blank or malformed value never matches anything.
 """
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 
@@ -22,6 +23,7 @@ def text(value):
     return value or None
 
 
+@lru_cache(maxsize=65536)
 def email(value):
     """Lower-cased, NFKC, trimmed e-mail or None.
 
@@ -38,6 +40,7 @@ def email(value):
     return value
 
 
+@lru_cache(maxsize=65536)
 def phone_e164(value, region='US'):
     "E.164 form of a phone number or None when it is not a valid number."
     if not value:
@@ -61,6 +64,7 @@ def strip_accents(value):
     return ''.join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=65536)
 def name(value):
     """Case, accents, punctuation and word order insensitive name key.
 
@@ -75,23 +79,25 @@ def name(value):
     return ' '.join(sorted(words)) or None
 
 
+@lru_cache(maxsize=65536)
 def name_keys(value):
     """Exact-match keys of a name: its words sorted ("Doe, Jane" equals
     "Jane Doe") and its words joined without spaces ("山田 太郎" equals
     "山田太郎")."""
     value = text(value)
     if not value:
-        return set()
+        return frozenset()
     words = [w for w in _NOT_WORD.split(strip_accents(value)) if w]
     if not words:
-        return set()
-    return {' '.join(sorted(words)), ''.join(words)}
+        return frozenset()
+    return frozenset((' '.join(sorted(words)), ''.join(words)))
 
 
+@lru_cache(maxsize=65536)
 def name_words(value):
     "The words of a name key (used to block fuzzy look-ups)."
     key = name(value)
-    return set(key.split()) if key else set()
+    return frozenset(key.split()) if key else frozenset()
 
 
 def postal_code(value, country=None):
@@ -125,6 +131,7 @@ def gtin_check_digit(body):
     return str((10 - total % 10) % 10)
 
 
+@lru_cache(maxsize=65536)
 def gtin14(value):
     """GTIN-14 of an UPC-A, EAN-13, EAN-8 or GTIN-14 with a valid check digit.
 

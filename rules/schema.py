@@ -30,6 +30,9 @@ class _Model(BaseModel):
 class Defaults(_Model):
     phone_region: str = Field('US', pattern=r'^[A-Z]{2}$')
     fuzzy_threshold: int = Field(88, ge=50, le=100)
+    # Fuzzy look-ups skip words shared by more candidates than this
+    # ("product", "john"): they would compare the record with everyone.
+    fuzzy_block_limit: int = Field(200, ge=1)
 
 
 class Strategy(_Model):
