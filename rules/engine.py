@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PATH = Path(__file__).with_name('default.yaml')
 MATCHED, SUGGESTED, NOT_MATCHED = 'matched', 'suggested', 'not_matched'
 MATCH, ADD_NEW = 'MATCH', 'ADD NEW'
+SOURCES = {'shipstation': "ShipStation", 'square': "Square"}
 NAME_KEYS = {
     'name_postal', 'similar_name', 'employee_name', 'store_name',
     'warehouse_name', 'pos_name'}
@@ -349,6 +350,9 @@ class RuleSet:
         return pool
 
     def _shown(self, key, record, value):
+        if key.name == 'external_id':
+            source, _, external_id = value.partition(':')
+            return f"{SOURCES.get(source, source)} id {external_id}"
         if key.name in NAME_KEYS:
             name = display_name(record)
             if key.name == 'name_postal':
