@@ -463,6 +463,7 @@ class SquareSandbox:
             filters.get('date_time_filter'), sort_field, body)
         states = set((filters.get('state_filter') or {}).get('states') or ())
         key = sort_field.lower()
+        start, end = _stamp(start), _stamp(end)
         orders = [o for o in self.data.orders
             if o['location_id'] in location_ids
             and (not states or o['state'] in states)
@@ -614,8 +615,11 @@ class SquareSandbox:
         sort_field = (params.get('sort_field') or 'CREATED_AT').lower()
         if sort_field not in {'created_at', 'updated_at'}:
             sort_field = 'created_at'
+        begin, end = _stamp(begin), _stamp(end)
+        updated_begin = _stamp(updated_begin)
+        updated_end = _stamp(updated_end)
         result = [o for o in objects
-            if begin <= parse_time(o['created_at']) < end
+            if begin <= o['created_at'] < end
             and _in_range(o.get('updated_at'), updated_begin, updated_end)]
         result.sort(key=lambda o: (o[sort_field], o['id']),
             reverse=params.get('sort_order', 'DESC') == 'DESC')
@@ -837,13 +841,18 @@ def _parse_param(value, name):
 
 
 def _in_range(value, start, end):
-    "Inclusive range test on an RFC 3339 string."
+    """Inclusive range test on RFC 3339 UTC strings with milliseconds:
+    the data's times all share that format, so strings compare as times."""
     if start is None and end is None:
         return True
     if not value:
         return False
-    value = parse_time(value)
-    return (start is None or value >= start) and (end is None or value <= end)
+    return (start is None or value >= start) and (
+        end is None or value <= end)
+
+
+def _stamp(value):
+    return rfc3339(value) if value is not None else None
 
 
 def _team_member_matches(member, query):
