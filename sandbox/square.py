@@ -100,7 +100,7 @@ class SquareSandbox:
             client_secret='sandbox-secret',
             signature_key='sandbox-signature-key', clock=None,
             access_token=None, redirect_uri=None, faults=FAULTS,
-            slow_seconds=2.0, webhook_post=None,
+            slow_seconds=2.0, webhook_post=None, webhook_retries=2,
             login=DEMO_LOGIN, password=DEMO_PASSWORD,
             monotonic=time.monotonic, sleep=time.sleep):
         self.clock = clock or (lambda: dt.datetime.now(UTC))
@@ -125,6 +125,7 @@ class SquareSandbox:
         self.refresh_tokens = {}
         self.subscriptions = []
         self.webhook_post = webhook_post or _post_webhook
+        self.webhook_retries = webhook_retries
         self.deliveries = []
         self.square_versions = set()
         self.requests = 0
@@ -675,11 +676,23 @@ class SquareSandbox:
                     subscription['signature_key'], url, body),
                 'square-environment': 'Sandbox',
                 'square-initial-delivery-timestamp': event['created_at'],
-                'square-retry-number': '0',
                 }
+            self._deliver(event_type, url, body, headers)
+        return event
+
+    def _deliver(self, event_type, url, body, headers):
+        "POST until a 2xx, at most ``webhook_retries`` more times."
+        reason = None
+        for attempt in range(self.webhook_retries + 1):
+            headers = dict(headers, **{'square-retry-number': str(attempt)})
+            if reason:
+                headers['square-retry-reason'] = reason
             status = self.webhook_post(url, body, headers)
             self.deliveries.append((event_type, url, status))
-        return event
+            if status is not None and 200 <= status < 300:
+                return status
+            reason = 'http_error' if status else 'http_timeout'
+        return status
 
     def simulate_sale(self, location_id=None):
         "Ring up a new POS sale now; emit its webhooks; return the order."

@@ -462,3 +462,27 @@ def test_signed_webhooks():
         if 'only-refunds' in t] and all(
         json.loads(body)['type'] == 'refund.created'
         for t, body, _ in received if 'only-refunds' in t)
+
+
+def test_failed_webhook_is_retried_with_the_same_event():
+    answers = iter([500, None, 204])
+    received = []
+
+    def post(url, body, headers):
+        received.append((body, headers))
+        return next(answers)
+
+    app = make_app(seed=9, orders=5, webhook_post=post,
+        webhook_retries=2)
+    app.subscribe('https://erp.example.com/hook',
+        event_types=['refund.created'])
+    order = app.simulate_sale()
+    app.simulate_refund(order['tenders'][0]['id'])
+    assert len(received) == 3
+    assert len({body for body, _ in received}) == 1
+    assert [h['square-retry-number'] for _, h in received] == [
+        '0', '1', '2']
+    assert [h.get('square-retry-reason') for _, h in received] == [
+        None, 'http_error', 'http_timeout']
+    assert len({h['x-square-hmacsha256-signature']
+            for _, h in received}) == 1
