@@ -16,7 +16,12 @@ import logging
 import time
 from decimal import Decimal, InvalidOperation
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError as ModelError,
+)
 
 from .errors import (
     AuthError,
@@ -599,12 +604,12 @@ class SquareClient:
 
     def _mapped(self, raws, mapper, kind, errors):
         for raw in raws:
+            record_id = raw.get('id') if isinstance(raw, dict) else None
             try:
-                yield mapper(raw)
+                yield _checked(mapper, raw, kind, record_id)
             except ValidationError as error:
                 if errors == 'raise':
                     raise
-                record_id = raw.get('id') if isinstance(raw, dict) else None
                 yield InvalidRecord(kind, record_id, raw, error)
 
     def test_connection(self):
@@ -822,6 +827,17 @@ class SquareClient:
             orders = [o for o in orders if o.get('state') == 'COMPLETED'
                 and _new(o, seen)]
             yield from self._cash_sales(orders, errors)
+
+
+def _checked(mapper, raw, kind, record_id):
+    "Run a mapper; a record that the canonical model refuses is invalid."
+    try:
+        return mapper(raw)
+    except ModelError as exception:
+        first = exception.errors()[0]
+        field = '.'.join(str(p) for p in first.get('loc', ())) or None
+        raise ValidationError(first.get('msg', str(exception)),
+            record_id=record_id, kind=kind, field=field) from exception
 
 
 def _new(order, seen):

@@ -575,3 +575,24 @@ def test_items_one_per_variation_across_pages():
     assert items['V2'].parent_external_id == 'I1'
     assert (items['V9'].price, items['V9'].currency) == (Decimal(500), 'JPY')
     assert 'cursor=next' in responses.calls[1].request.url
+
+
+@responses.activate
+def test_a_record_the_canonical_model_refuses_is_invalid_not_fatal():
+    def payment(payment_id, brand):
+        return {'id': payment_id, 'status': 'COMPLETED',
+            'created_at': '2026-03-01T10:00:00Z',
+            'amount_money': money(100), 'total_money': money(100),
+            'card_details': {'card': {'card_brand': brand}}}
+
+    responses.get(f'{BASE}/v2/payments', json={'payments': [
+                payment('P1', {'odd': 'brand'}), payment('P2', 'VISA')]})
+    since = NOW - dt.timedelta(days=1)
+    result = list(client().iter_payments(since, NOW, ['L1'],
+            errors='yield'))
+    assert isinstance(result[0], InvalidRecord)
+    assert result[0].error.record_id == 'P1'
+    assert result[0].error.field == 'card_brand'
+    assert result[1].card_brand == 'VISA'
+    with pytest.raises(ValidationError):
+        list(client().iter_payments(since, NOW, ['L1']))
