@@ -694,17 +694,31 @@ class SquareSandbox:
             reason = 'http_error' if status else 'http_timeout'
         return status
 
-    def simulate_sale(self, location_id=None):
-        "Ring up a new POS sale now; emit its webhooks; return the order."
+    def simulate_sale(self, location_id=None, state='COMPLETED'):
+        """Ring up a POS sale now (``state='OPEN'``: an open ticket, paid
+        later by ``complete_order``); emit its webhooks; return it."""
         with self.lock:
+            self.data.now = self.clock()
             order = self.data.add_order(
-                self.clock(), state='COMPLETED', location_id=location_id)
-        for tender in order['tenders']:
+                self.data.now - dt.timedelta(seconds=5), state=state,
+                location_id=location_id, random_refund=False)
+        self._emit_sale(order)
+        return order
+
+    def complete_order(self, order_id):
+        "Pay an open order now; emit its webhooks; return it."
+        with self.lock:
+            self.data.now = self.clock()
+            order = self.data.complete(self.data.order(order_id))
+        self._emit_sale(order)
+        return order
+
+    def _emit_sale(self, order):
+        for tender in order.get('tenders', ()):
             payment = self.data.payment(tender['id'])
             self.emit('payment.created', 'payment', payment['id'],
                 {'payment': self.render_payment(payment)})
         self._emit_order_updated(order)
-        return order
 
     def simulate_refund(self, payment_id, amount=None):
         "Refund (part of) a payment now; emit its webhooks."

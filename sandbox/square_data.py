@@ -229,7 +229,7 @@ class SquareData:
             self.add_order(created, max_tenders=left)
 
     def add_order(self, created, *, state=None, location_id=None,
-            max_tenders=None):
+            max_tenders=None, random_refund=True):
         "Generate one order (and its payments); return it."
         rng = self.rng
         location = self._location(location_id)
@@ -254,7 +254,7 @@ class SquareData:
             closed = created + dt.timedelta(seconds=rng.randint(5, 90))
             closed = min(closed, self.now)
             order['closed_at'] = order['updated_at'] = rfc3339(closed)
-            self._pay(order, created, currency, max_tenders)
+            self._pay(order, created, currency, max_tenders, random_refund)
         elif state == 'CANCELED':
             closed = created + dt.timedelta(minutes=rng.randint(1, 30))
             closed = min(closed, self.now)
@@ -369,7 +369,19 @@ class SquareData:
                 return obj['item_data']['name']
         return 'Item'
 
-    def _pay(self, order, created, currency, max_tenders=None):
+    def complete(self, order):
+        "Pay an OPEN order now: COMPLETED, closed, a new version."
+        if order['state'] != 'OPEN':
+            raise ValueError(f"order {order['id']} is {order['state']}")
+        order['state'] = 'COMPLETED'
+        order['version'] += 1
+        order['closed_at'] = order['updated_at'] = rfc3339(self.now)
+        self._pay(order, self.now - dt.timedelta(seconds=5),
+            order['total_money']['currency'], random_refund=False)
+        return order
+
+    def _pay(self, order, created, currency, max_tenders=None,
+            random_refund=True):
         rng = self.rng
         due = order['total_money']['amount']
         kind = rng.choices(
@@ -394,7 +406,7 @@ class SquareData:
         order['total_tip_money'] = money(tip_total, currency)
         order['total_money'] = money(due + tip_total, currency)
         order['net_amount_due_money'] = money(0, currency)
-        if rng.random() < 0.05:
+        if random_refund and rng.random() < 0.05:
             self._refund(order, tenders[-1]['id'])
 
     def _payment(self, order, created, currency, tender_type, amount, tip):

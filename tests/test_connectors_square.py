@@ -596,3 +596,27 @@ def test_a_record_the_canonical_model_refuses_is_invalid_not_fatal():
     assert result[1].card_brand == 'VISA'
     with pytest.raises(ValidationError):
         list(client().iter_payments(since, NOW, ['L1']))
+
+
+def test_open_ticket_becomes_a_cash_sale_once_paid():
+    clock = Clock()
+    app = make_app(seed=14, orders=20, clock=clock)
+    base_url, stop = serve_in_thread(app)
+    try:
+        square = SquareClient(base_url, app.issue_token()['access_token'])
+        clock.now += dt.timedelta(hours=1)
+        ticket = app.simulate_sale(state='OPEN')
+        since = clock.now - dt.timedelta(minutes=5)
+        assert ticket['id'] not in {
+            s.external_id for s in square.iter_cash_sales(since)}
+        clock.now += dt.timedelta(minutes=10)
+        app.complete_order(ticket['id'])
+        sales = [s for s in square.iter_cash_sales(
+                clock.now - dt.timedelta(minutes=1))]
+    finally:
+        stop()
+    assert [s.external_id for s in sales] == [ticket['id']]
+    sale = sales[0]
+    assert sale.closed_at == clock.now
+    assert sale.created_at < sale.closed_at
+    assert sale.total == sum(t.amount for t in sale.tenders)
