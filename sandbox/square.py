@@ -5,6 +5,14 @@ It speaks the subset of the Connect API the connector uses
 endpoint, Bearer tokens that expire or are revoked, scopes, cursor paging
 bound to the request, per-endpoint limits, a token-bucket 429, injected
 faults and signed webhooks.  The data comes from ``square_data``.
+
+Helpers for tests and the demo: ``issue_token`` (skip the browser),
+``subscribe`` (webhook URL), ``simulate_sale``, ``complete_order`` and
+``simulate_refund`` (live events, signed and POSTed).
+
+Not simulated: eventual consistency of list results, the production and
+sandbox hosts as one server (run two apps), PKCE, fulfillment events,
+catalog search, customer search.
 """
 import base64
 import datetime as dt
