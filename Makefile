@@ -58,7 +58,8 @@ install: $(if $(wildcard $(PY)),,check-python) install-sao install-python
 
 install-python: $(PY)
 	@$(PY) demo/requirements.py --output $(REQUIREMENTS)
-	@$(MAKE) --no-print-directory $(DEPS_STAMP)
+	@$(MAKE) -q $(DEPS_STAMP) 2>/dev/null \
+		|| $(MAKE) --no-print-directory $(DEPS_STAMP)
 	@mkdir -p $(dir $(MODULE_LINK))
 	@[ "$$(readlink $(MODULE_LINK))" = "$(CURDIR)" ] \
 		|| ln -sfn "$(CURDIR)" $(MODULE_LINK)
