@@ -100,7 +100,8 @@ demo: install
 
 demo-db:
 	@[ -e $(DEMO_BUILT) ] || $(MAKE) --no-print-directory $(DEMO_BUILT)
-	@$(MAKE) --no-print-directory $(DEMO_UPDATED)
+	@$(MAKE) -q $(DEMO_UPDATED) 2>/dev/null \
+		|| $(MAKE) --no-print-directory $(DEMO_UPDATED)
 
 $(DEMO_BUILT):
 	$(PY) -m $(PACKAGE).demo.build --config $(CONFIG) \

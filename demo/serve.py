@@ -36,7 +36,7 @@ def free_port(host='127.0.0.1'):
 def banner(host, port, database):
     return '\n'.join([
             '',
-            f"Cloud Commerce demo: http://{host}:{port}/",
+            f"Cloud Commerce demo: http://{host}:{port}/#{database}",
             f"  database: {database}",
             f"  login:    {ADMIN_LOGIN}",
             f"  password: {ADMIN_PASSWORD}",
@@ -48,7 +48,7 @@ def banner(host, port, database):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--config', required=True)
+    parser.add_argument('--config', default='var/trytond.conf')
     parser.add_argument('--database', default='demo')
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=8000)
