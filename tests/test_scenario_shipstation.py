@@ -1,0 +1,150 @@
+# This file is part of cloud_commerce.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""One ShipStation store from the sandbox through staging, matching and
+approval to paid invoices, on the real ORM (proteus)."""
+from decimal import Decimal
+
+import pytest
+from proteus import Model, Wizard
+
+from trytond.modules.account.tests.tools import create_chart
+from trytond.modules.cloud_commerce.sandbox.fixtures import (
+    demo_company_overlap,
+)
+from trytond.modules.cloud_commerce.sandbox.server import serve_in_thread
+from trytond.modules.cloud_commerce.sandbox.shipstation import make_app
+from trytond.modules.cloud_commerce.tests.tools import (
+    create_product,
+    create_store,
+    setup_accounting,
+)
+from trytond.modules.company.tests.tools import create_company
+from trytond.tests.tools import activate_modules
+
+SEED = 7
+
+
+@pytest.fixture(scope='module')
+def sandbox():
+    url, stop = serve_in_thread(make_app(
+            seed=SEED, orders=30, rate_limit=100000))
+    yield url
+    stop()
+
+
+@pytest.fixture(scope='module')
+def scenario(sandbox):
+    config = activate_modules('cloud_commerce', create_company, create_chart)
+    setup = setup_accounting(config)
+    overlap = demo_company_overlap(SEED)
+    for product in overlap.products:
+        create_product(product.name, product.sku, product.price, setup)
+    store = create_store('shipstation', "Web Store", sandbox, setup,
+        shipstation_api_key='key', shipstation_api_secret='secret')
+    store.click('commerce_refresh')
+    return {'config': config, 'setup': setup, 'store': store,
+        'overlap': overlap}
+
+
+def test_refresh_stages_every_kind(scenario):
+    store = scenario['store']
+    store.reload()
+    assert store.commerce_status == 'online'
+    assert store.commerce_last_sync
+    for model in ['commerce.customer', 'commerce.item',
+            'commerce.location', 'commerce.order']:
+        Staged = Model.get(model)
+        assert Staged.find([('store', '=', store.id)]), model
+    Order = Model.get('commerce.order')
+    for order in Order.find([('store', '=', store.id)]):
+        assert order.customer, order.number
+        assert all(l.item for l in order.lines if not l.adjustment), (
+            order.number)
+    Log = Model.get('commerce.sync.log')
+    log, = Log.find([('store', '=', store.id)])
+    assert log.fetched >= log.created > 0
+    assert not log.error
+
+
+def test_refresh_twice_stages_nothing_twice(scenario):
+    store = scenario['store']
+    Order = Model.get('commerce.order')
+    before = len(Order.find([('store', '=', store.id)]))
+    store.click('commerce_refresh')
+    assert len(Order.find([('store', '=', store.id)])) == before
+    Log = Model.get('commerce.sync.log')
+    last = Log.find([('store', '=', store.id)], order=[('id', 'DESC')])[0]
+    print([(l.id, l.started, l.fetched, l.created, l.updated)
+            for l in Log.find([])])
+    assert last.created == 0
+
+
+def test_known_products_match_by_sku(scenario):
+    Item = Model.get('commerce.item')
+    skus = {p.sku for p in scenario['overlap'].products}
+    items = Item.find([('store', '=', scenario['store'].id)])
+    known = [i for i in items if i.sku in skus]
+    assert known
+    for item in known:
+        assert item.match_state == 'matched', item.match_explanation
+        assert item.action == 'match'
+        assert item.product.code == item.sku
+        assert item.match_explanation
+
+
+def test_approve_orders_creates_paid_invoices(scenario):
+    store = scenario['store']
+    Order = Model.get('commerce.order')
+    orders = Order.find([
+            ('store', '=', store.id),
+            ('state', '=', 'pending'),
+            ('ready', '=', True),
+            ])
+    assert len(orders) >= 5
+    approve = Wizard('commerce.approve', orders)
+    assert approve.form.create_sale
+    assert approve.form.create_shipment  # ShipStation pulls shipped orders
+    approve.execute('approve')
+    assert approve.form.failed == 0, approve.form.failures
+    assert approve.form.approved == len(orders)
+
+    for order in Order.find([('id', 'in', [o.id for o in orders])]):
+        assert order.state == 'approved'
+        sale = order.sale
+        assert sale.origin == order
+        assert sale.state in {'processing', 'done'}
+        invoice, = sale.invoices
+        assert invoice.state in {'posted', 'paid'}
+        assert invoice.total_amount == order.total, order.number
+        if order.amount_paid >= order.total:
+            assert invoice.state == 'paid', order.number
+        shipment, = sale.shipments
+        assert shipment.state == 'done'
+        assert shipment.reference == order.tracking_number
+
+    Approval = Model.get('commerce.approval')
+    approval, = Approval.find([('store', '=', store.id)])
+    assert approval.approved == len(orders)
+    kinds = {d.kind for d in approval.documents}
+    assert {'sale', 'invoice', 'shipment'} <= kinds
+
+
+def test_approving_again_creates_nothing(scenario):
+    store = scenario['store']
+    Order = Model.get('commerce.order')
+    Sale = Model.get('sale.sale')
+    Document = Model.get('commerce.document')
+    approved = Order.find([
+            ('store', '=', store.id), ('state', '=', 'approved')])
+    sales, documents = len(Sale.find([])), len(Document.find([]))
+    approve = Wizard('commerce.approve', approved)
+    approve.execute('approve')
+    assert approve.form.approved == 0
+    assert len(Sale.find([])) == sales
+    assert len(Document.find([])) == documents
+
+
+def test_decimal_money(scenario):
+    Order = Model.get('commerce.order')
+    order = Order.find([('store', '=', scenario['store'].id)])[0]
+    assert isinstance(order.total, Decimal)
