@@ -138,6 +138,9 @@ lint: $(PY)
 
 test-sqlite: install-python
 	@echo "== tests on SQLite"
+	@hash=$$($(PY) demo/testing.py source-hash); \
+	find $(CACHE)/tryton-db-sqlite -mindepth 1 -maxdepth 1 \
+		! -name "$$hash" -exec rm -rf {} + 2>/dev/null || true
 	TRYTOND_DATABASE_URI=sqlite:// DB_NAME=:memory: \
 	DB_CACHE=$(CACHE)/tryton-db-sqlite/$$($(PY) demo/testing.py \
 		source-hash) \

@@ -25,6 +25,7 @@ def page():
 def test_login_shows_cloud_commerce_menu(base_url, page):
     browser.login(page, base_url)
     browser.screenshot(page, 'menu-after-login')
+    assert 'Administrator' in page.locator('#user-preferences').inner_text()
 
     entry = browser.open_menu(page, 'Sales', 'Tools', 'Cloud Commerce')
 
