@@ -12,6 +12,10 @@ class StagingStateError(UserError):
     pass
 
 
+class StagingValueError(UserError):
+    record_id = None
+
+
 class ApprovalError(UserError):
     pass
 

@@ -17,7 +17,7 @@ class CashSale(StagedDocumentMixin, ModelSQL, ModelView):
     source_state = fields.Char("Source State", readonly=True)
     sale_date = fields.DateTime("Date", readonly=True)
     currency = fields.Many2One(
-        'currency.currency', "Currency", required=True, readonly=True)
+        'currency.currency', "Currency", readonly=True)
     location = fields.Many2One(
         'commerce.location', "Location", readonly=True, ondelete='RESTRICT')
     customer = fields.Many2One(
@@ -73,10 +73,8 @@ class CashSale(StagedDocumentMixin, ModelSQL, ModelView):
 
     @classmethod
     def values_from_record(cls, record):
-        pool = Pool()
-        Currency = pool.get('currency.currency')
         values = super().values_from_record(record)
-        currency, = Currency.search([('code', '=', record.currency)])
+        currency = cls.get_currency(record.currency)
         values.update({
                 'number': record.external_id[-8:],
                 'source_state': record.state,

@@ -20,7 +20,7 @@ class Order(StagedDocumentMixin, ModelSQL, ModelView):
     payment_date = fields.DateTime("Payment Date", readonly=True)
     ship_date = fields.Date("Ship Date", readonly=True)
     currency = fields.Many2One(
-        'currency.currency', "Currency", required=True, readonly=True)
+        'currency.currency', "Currency", readonly=True)
     customer = fields.Many2One(
         'commerce.customer', "Customer", readonly=True, ondelete='RESTRICT')
     customer_name = fields.Char("Customer Name", readonly=True)
@@ -72,10 +72,8 @@ class Order(StagedDocumentMixin, ModelSQL, ModelView):
 
     @classmethod
     def values_from_record(cls, record):
-        pool = Pool()
-        Currency = pool.get('currency.currency')
         values = super().values_from_record(record)
-        currency, = Currency.search([('code', '=', record.currency)])
+        currency = cls.get_currency(record.currency)
         values.update({
                 'number': record.number,
                 'status': record.status,

@@ -11,6 +11,8 @@ from trytond.pool import Pool, PoolMeta
 
 from ..exceptions import ApprovalError
 
+UNIT_PRICE = Decimal('0.0001')
+
 
 class Sale(metaclass=PoolMeta):
     __name__ = 'sale.sale'
@@ -62,7 +64,7 @@ class DocumentBuilder(Model):
         store = record.store
         party = record.customer.party if record.customer else None
         if not party:
-            party = store.guest_party
+            party = store.commerce_walk_in_party
         if not party:
             raise ApprovalError(gettext(
                     'cloud_commerce.msg_no_customer', record=record.rec_name))
@@ -106,11 +108,9 @@ class DocumentBuilder(Model):
                 raise ApprovalError(gettext(
                         'cloud_commerce.msg_line_no_product',
                         record=record.rec_name, line=line.name))
-            price = getattr(line, 'unit_price', None)
-            if price is None:
-                price = line.base_price
             lines.append(cls._sale_line(
-                    sale, product, line.quantity, price, line.name))
+                    sale, product, line.quantity, cls._unit_price(line),
+                    line.name))
         for name, product_field, amount in cls._extra_amounts(record):
             if amount:
                 product = getattr(config, product_field)
@@ -119,7 +119,32 @@ class DocumentBuilder(Model):
                             'cloud_commerce.msg_no_product_configured',
                             record=record.rec_name, product=name))
                 lines.append(cls._sale_line(sale, product, 1, amount, name))
+        rounding = cls._rounding(record, lines)
+        if rounding:
+            # Never a silent difference: a visible rounding line
+            lines.append(cls._sale_line(
+                    sale, config.discount_product, 1, rounding,
+                    gettext('cloud_commerce.msg_rounding_line')))
         return lines
+
+    @staticmethod
+    def _unit_price(line):
+        "The source's unit price, before tax and discount"
+        if line.__name__ == 'commerce.order.line':
+            return line.unit_price
+        # Square: line total less its tax (additive or inclusive) and
+        # before its discount, which has a line of its own
+        net = line.total - (line.tax_amount or 0) + (
+            line.discount_amount or 0)
+        return (net / line.quantity).quantize(UNIT_PRICE)
+
+    @classmethod
+    def _rounding(cls, record, lines):
+        "The difference between the source and the booked amounts"
+        booked = sum(
+            Decimal(str(l.quantity)) * l.unit_price for l in lines)
+        expected = record.total - (record.tax_amount or 0)
+        return record.currency.round(expected - booked)
 
     @staticmethod
     def _extra_amounts(record):
@@ -136,10 +161,18 @@ class DocumentBuilder(Model):
     def _sale_line(sale, product, quantity, unit_price, description):
         pool = Pool()
         Line = pool.get('sale.line')
+        unit_price = Decimal(unit_price)
+        quantity = Decimal(quantity)
+        if float(quantity) != product.sale_uom.round(float(quantity)):
+            # Sold in fractions of a unit the product does not allow:
+            # one line for the whole amount, the quantity kept in its text
+            description = f'{quantity} × {description}'
+            unit_price = (unit_price * quantity).quantize(UNIT_PRICE)
+            quantity = Decimal(1)
         line = Line(type='line', sale=sale, product=product,
             quantity=float(quantity))
         line.on_change_product()
-        line.unit_price = Decimal(unit_price)
+        line.unit_price = unit_price
         # The store collected the tax: it is booked as it was charged
         line.taxes = []
         line.description = description
@@ -215,13 +248,12 @@ class DocumentBuilder(Model):
                         'cloud_commerce.msg_no_payment_journal',
                         store=record.store.rec_name))
             for invoice in sale.invoices:
-                for line in invoice.lines_to_pay:
+                for line, amount in cls._receipts(record, invoice):
                     payment = Payment(
                         company=invoice.company, journal=journal,
                         kind='receivable', party=invoice.party,
                         currency=invoice.currency, line=line,
-                        amount=line.debit - line.credit,
-                        date=Date.today())
+                        amount=amount, date=Date.today())
                     payments.append(payment)
                     links.append((record, 'receipt', payment, None))
         if not payments:
@@ -239,7 +271,40 @@ class DocumentBuilder(Model):
                 return group
             Payment.process(journal_payments, group)
         Payment.succeed(payments)
+        cls._reconcile_split_receipts(payments)
         return links
+
+    @staticmethod
+    def _reconcile_split_receipts(payments):
+        "Reconcile the lines that several tenders paid together"
+        pool = Pool()
+        MoveLine = pool.get('account.move.line')
+        by_line = {}
+        for payment in payments:
+            by_line.setdefault(payment.line, []).append(payment)
+        to_reconcile = []
+        for line, line_payments in by_line.items():
+            if len(line_payments) < 2 or line.reconciliation:
+                continue
+            lines = [line] + [l for p in line_payments
+                if p.clearing_move for l in p.clearing_move.lines
+                if l.account == line.account and not l.reconciliation]
+            if sum(l.debit - l.credit for l in lines) == 0:
+                to_reconcile.append(lines)
+        if to_reconcile:
+            MoveLine.reconcile(*to_reconcile)
+
+    @staticmethod
+    def _receipts(record, invoice):
+        "Yield (line to pay, amount): one receipt per Square tender"
+        for line in invoice.lines_to_pay:
+            due = line.debit - line.credit
+            tenders = [t.amount for t in getattr(record, 'tenders', [])]
+            if len(tenders) > 1 and sum(tenders) == due:
+                for amount in tenders:
+                    yield line, amount
+            else:
+                yield line, due
 
     @classmethod
     def link_documents(cls, links):

@@ -13,7 +13,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from ..exceptions import StagingStateError
+from ..exceptions import StagingStateError, StagingValueError
 
 STATES = [
     ('pending', "Pending"),
@@ -193,6 +193,16 @@ class StagedMixin:
             'payload': payload_json(record.raw),
             }
 
+    @staticmethod
+    def get_currency(code):
+        pool = Pool()
+        Currency = pool.get('currency.currency')
+        currencies = Currency.search([('code', '=', code)], limit=1)
+        if not currencies:
+            raise StagingValueError(gettext(
+                    'cloud_commerce.msg_unknown_currency', currency=code))
+        return currencies[0]
+
     @classmethod
     def stage(cls, store, records, failures=()):
         """Insert or update the canonical records of the store in batch.
@@ -200,9 +210,13 @@ class StagedMixin:
         failures are (raw payload, validation error) pairs: they are staged
         in the error state with the reason, never dropped.
         Return the (created, updated, failed) counts."""
-        values = {}
+        values, failures = {}, list(failures)
         for record in records:
-            values[record.external_id] = cls.values_from_record(record)
+            try:
+                values[record.external_id] = cls.values_from_record(record)
+            except StagingValueError as error:
+                error.record_id = record.external_id
+                failures.append((record.raw, error))
         for raw, error in failures:
             external_id = error_external_id(raw, error)
             values[external_id] = {

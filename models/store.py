@@ -48,7 +48,8 @@ class Shop(metaclass=PoolMeta):
     square_client_secret = fields.Char(
         "Application Secret", strip=False, states=_square)
     square_access_token = fields.Char(
-        "Access Token", strip=False, readonly=True, states=_square)
+        "Access Token", strip=False, states=_square,
+        help="Filled by Connect; or paste a personal access token.")
     square_refresh_token = fields.Char(
         "Refresh Token", strip=False, readonly=True, states=_square)
     square_token_expires_at = fields.DateTime(
@@ -99,6 +100,11 @@ class Shop(metaclass=PoolMeta):
         'account.payment.journal', "Payment Journal", states=_commerce,
         help="Where cash receipts are paid when no rule maps the "
         "payment method.")
+
+    commerce_walk_in_party = fields.Many2One(
+        'party.party', "Walk-in Customer", states=_commerce,
+        help="The customer of the sales that name none (Square counter "
+        "sales).")
 
     del _commerce, _shipstation, _square
 

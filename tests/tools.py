@@ -91,7 +91,10 @@ def create_store(type_, name, base_url, setup, config=None, **values):
     Shop = Model.get('web.shop', config=config)
     Location = Model.get('stock.location', config=config)
     warehouse, = Location.find([('code', '=', 'WH')])
-    shop = Shop(name=name, type=type_)
+    Party = Model.get('party.party', config=config)
+    guest = Party(name=f"{name} Walk-in Customer")
+    guest.save()
+    shop = Shop(name=name, type=type_, commerce_walk_in_party=guest)
     shop.warehouses.append(Location(warehouse.id))
     shop.commerce_base_url = base_url
     shop.commerce_payment_journal = setup['payment_journal']
