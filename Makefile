@@ -159,11 +159,15 @@ test-postgresql: install-python
 	hash=$$($(PY) demo/testing.py source-hash) && \
 	$(PY) demo/testing.py prune-postgresql "$$uri" "$$hash" \
 		$(CACHE)/tryton-db-postgresql.hash && \
-	TRYTOND_DATABASE_URI="$$uri" DB_NAME=test_cc_$$$$ \
+	name=test_cc_$$$$; \
+	TRYTOND_DATABASE_URI="$$uri" DB_NAME=$$name \
 	DB_CACHE=postgresql:// \
 	$(PY) -m pytest -q -p no:cacheprovider \
 		--ignore-glob='*/test_browser_*' $(PYTEST_ARGS) \
-		--pyargs $(PACKAGE).tests
+		--pyargs $(PACKAGE).tests; \
+	status=$$?; \
+	$(PY) demo/testing.py drop-database "$$uri" $$name; \
+	exit $$status
 
 test-browser: install
 	@if [ ! -x $(CHROMIUM) ]; then \

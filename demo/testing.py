@@ -7,7 +7,8 @@ database (manifest, XML, models), so that cached test databases are rebuilt
 when the module changes.  ``python demo/testing.py postgresql-uri`` prints
 the PostgreSQL URI to test on, or nothing when no server answers.
 ``python demo/testing.py prune-postgresql URI HASH`` drops trytond's cached
-template databases when the module changed since they were made.
+template databases when the module changed since they were made, and
+``python demo/testing.py drop-database URI NAME`` drops a test database.
 """
 import hashlib
 import os
@@ -80,11 +81,34 @@ def prune_postgresql(uri, current_hash, stamp):
         names = [name for name, in connection.execute(
                 "SELECT datname FROM pg_database "
                 "WHERE datname LIKE 'test-%'")]
-        for name in names:
-            connection.execute(f'DROP DATABASE "{name}"')
+        busy = [name for name in names
+            if not try_drop(connection, name)]
+    if busy:
+        # Another run uses them: try again next time
+        print(f"testing: cached databases in use, kept: {', '.join(busy)}")
+        return
     os.makedirs(os.path.dirname(stamp), exist_ok=True)
     with open(stamp, 'w') as fp:
         fp.write(current_hash + '\n')
+
+
+def try_drop(connection, name):
+    "Drop the database name unless another session uses it"
+    import psycopg
+    try:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    except psycopg.errors.ObjectInUse:
+        return False
+    return True
+
+
+def drop_database(uri, name):
+    "Drop the database name if it exists (what a test run left behind)"
+    import psycopg
+    with psycopg.connect(uri.rstrip('/') + '/postgres',
+            autocommit=True) as connection:
+        if not try_drop(connection, name):
+            print(f"testing: database {name} in use, not dropped")
 
 
 def main(argv):
@@ -96,6 +120,9 @@ def main(argv):
     elif command == 'prune-postgresql':
         uri, current_hash, stamp = args
         prune_postgresql(uri, current_hash, stamp)
+    elif command == 'drop-database':
+        uri, name = args
+        drop_database(uri, name)
     else:
         sys.exit(f"unknown command {command}")
 
