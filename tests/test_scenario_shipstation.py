@@ -19,6 +19,7 @@ from trytond.modules.cloud_commerce.tests.tools import (
     setup_accounting,
 )
 from trytond.modules.company.tests.tools import create_company
+from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules
 
 SEED = 7
@@ -42,8 +43,10 @@ def scenario(sandbox):
     store = create_store('shipstation', "Web Store", sandbox, setup,
         shipstation_api_key='key', shipstation_api_secret='secret')
     store.click('commerce_refresh')
-    return {'config': config, 'setup': setup, 'store': store,
+    yield {'config': config, 'setup': setup, 'store': store,
         'overlap': overlap}
+    # Close the pooled connections so the next scenario can restore its db
+    drop_db()
 
 
 def test_refresh_stages_every_kind(scenario):

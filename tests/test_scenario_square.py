@@ -13,6 +13,7 @@ from trytond.modules.cloud_commerce.tests.tools import (
     setup_accounting,
 )
 from trytond.modules.company.tests.tools import create_company
+from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules
 
 TOKEN = 'sandbox-demo-token'
@@ -33,7 +34,9 @@ def store(sandbox):
     store = create_store('square', "Counter", sandbox, setup,
         square_access_token=TOKEN)
     store.click('commerce_refresh')
-    return store
+    yield store
+    # Close the pooled connections so the next scenario can restore its db
+    drop_db()
 
 
 def test_refresh_stages_cash_sales(store):
