@@ -3,6 +3,8 @@
 PYTHON ?= python3.11
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SHIPSTATION_PORT ?= 8701
+SQUARE_PORT ?= 8702
 DATABASE ?= demo
 SAO_VERSION ?= ~8.0
 CHROMIUM ?= /usr/bin/chromium
@@ -24,6 +26,8 @@ CONFIG := $(VAR)/trytond.conf
 DB_DIR := $(VAR)/db
 DEMO_BUILT := $(VAR)/$(DATABASE).built
 DEMO_UPDATED := $(VAR)/$(DATABASE).updated
+SERVE_ARGS = --host $(HOST) --port $(PORT) \
+	--shipstation-port $(SHIPSTATION_PORT) --square-port $(SQUARE_PORT)
 # What shapes the database: a newer file updates the demo database
 MODULE_SOURCES := $(wildcard tryton.cfg *.xml *.py models/*.py \
 	wizards/*.py view/*.xml data/*.xml security/*.xml locale/*.po)
@@ -89,14 +93,13 @@ $(SAO_STAMP):
 # --- demo ------------------------------------------------------------------
 
 demo: install
-	@$(PY) -m $(PACKAGE).demo.serve --check-only --host $(HOST) \
-		--port $(PORT)
+	@$(PY) -m $(PACKAGE).demo.serve --check-only $(SERVE_ARGS)
 	@$(PY) -m $(PACKAGE).demo.build --config $(CONFIG) \
 		--database-dir $(DB_DIR) --database $(DATABASE) \
 		--sao-root $(SAO_DIR) --listen $(HOST):$(PORT) --config-only
 	@$(MAKE) --no-print-directory demo-db
 	@$(PY) -m $(PACKAGE).demo.serve --config $(CONFIG) \
-		--database $(DATABASE) --host $(HOST) --port $(PORT)
+		--database $(DATABASE) $(SERVE_ARGS)
 
 demo-db:
 	@[ -e $(DEMO_BUILT) ] || $(MAKE) --no-print-directory $(DEMO_BUILT)

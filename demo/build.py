@@ -26,6 +26,8 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from . import company
+
 ADMIN_LOGIN = 'admin'
 ADMIN_PASSWORD = 'cloudcommerce'
 ADMIN_EMAIL = 'admin@example.com'
@@ -248,6 +250,7 @@ STEPS = [
     create_fiscal_year,
     create_payment_term,
     close_config_wizard,
+    *company.STEPS,
     ]
 
 
