@@ -304,6 +304,8 @@ class StagedMixin:
                     user=cls._current_user_name(),
                     target=target.rec_name),
                 })
+        # Fix once, apply to all: records sharing the key follow the link
+        Pool().get('commerce.matcher').link_same_key(cls, records, target)
 
     @staticmethod
     def _current_user_name():
