@@ -29,3 +29,8 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     service_charge_product = fields.Many2One(
         'product.product', "Service Charge Product",
         domain=[('type', '=', 'service')])
+    processing_fee_account = fields.Many2One(
+        'account.account', "Processing Fee Account",
+        domain=[('type.expense', '=', True), ('closed', '!=', True)],
+        help="The expense account of the processing fees the store "
+        "keeps: booked against the clearing account of the payments.")

@@ -18,7 +18,7 @@ class Item(StagedMixin, ModelSQL, ModelView):
     sku = fields.Char("SKU", readonly=True)
     upc = fields.Char("UPC", readonly=True)
     price = Monetary(
-        "Price", currency='currency', digits='currency', readonly=True)
+        "Price", currency='currency', digits=(16, 4), readonly=True)
     currency = fields.Many2One('currency.currency', "Currency", readonly=True)
     product = fields.Many2One(
         'product.product', "Product", readonly=True, ondelete='RESTRICT')

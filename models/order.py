@@ -267,5 +267,7 @@ class OrderLine(ModelSQL, ModelView):
         return self.item.product if self.item else None
 
     def get_amount(self, name):
-        return (self.quantity or 0) * (self.unit_price or Decimal(0))
+        amount = (self.quantity or 0) * (self.unit_price or Decimal(0))
+        # A unit price of 4 decimals: shown rounded as Tryton books it
+        return self.currency.round(amount) if self.currency else amount
 

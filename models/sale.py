@@ -8,6 +8,7 @@ from decimal import Decimal
 from trytond.i18n import gettext
 from trytond.model import Model
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
 
 from ..exceptions import ApprovalError
 
@@ -45,6 +46,7 @@ class DocumentBuilder(Model):
             links += cls.post_invoices(records, sales)
             if options.get('receipt'):
                 links += cls.pay_invoices(records, sales)
+                links += cls.book_fees(records)
         cls.link_documents(links)
         to_write = []
         for record, sale in zip(records, sales):
@@ -54,6 +56,10 @@ class DocumentBuilder(Model):
                         'error_reason': None,
                         }))
         Staged.write(*to_write)
+        if options.get('invoice') and options.get('receipt'):
+            Refund = pool.get('commerce.cash_sale.refund')
+            Refund.book([f for r in records
+                    for f in getattr(r, 'refunds', []) if f.bookable])
 
     @staticmethod
     def _config():
@@ -141,10 +147,19 @@ class DocumentBuilder(Model):
     @classmethod
     def _rounding(cls, record, lines):
         "The difference between the source and the booked amounts"
-        booked = sum(
-            Decimal(str(l.quantity)) * l.unit_price for l in lines)
-        expected = record.total - (record.tax_amount or 0)
-        return record.currency.round(expected - booked)
+        currency = record.currency
+        # Each line is booked rounded: compare what will be booked
+        booked = sum(currency.round(
+                Decimal(str(l.quantity)) * l.unit_price) for l in lines)
+        expected = record.total - cls.source_tax(record)
+        return currency.round(expected - booked)
+
+    @staticmethod
+    def source_tax(record):
+        "The tax the source charged: per order, else the sum per item"
+        if record.tax_amount:
+            return record.tax_amount
+        return sum((l.tax_amount or 0 for l in record.lines), Decimal(0))
 
     @staticmethod
     def _extra_amounts(record):
@@ -205,10 +220,10 @@ class DocumentBuilder(Model):
     def post_invoices(cls, records, sales):
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        links, invoices = [], []
+        links, invoices, cache = [], [], {}
         for record, sale in zip(records, sales):
             for invoice in sale.invoices:
-                cls._add_source_tax(record, invoice)
+                cls._add_source_tax(record, invoice, cache)
                 invoices.append(invoice)
                 links.append((record, 'invoice', invoice, None))
         Invoice.save(invoices)
@@ -216,37 +231,95 @@ class DocumentBuilder(Model):
         return links
 
     @classmethod
-    def _add_source_tax(cls, record, invoice):
+    def _add_source_tax(cls, record, invoice, cache):
         pool = Pool()
         InvoiceTax = pool.get('account.invoice.tax')
-        amount = record.tax_amount or Decimal(0)
-        if not amount:
-            return
-        tax = cls._config().sales_tax
-        if not tax:
-            raise ApprovalError(gettext(
-                    'cloud_commerce.msg_no_tax_configured',
-                    record=record.rec_name, amount=amount))
-        invoice.taxes = list(invoice.taxes) + [InvoiceTax(
-                manual=True, tax=tax, description=tax.description,
-                account=tax.invoice_account,
-                base=invoice.untaxed_amount, amount=amount)]
+        new = []
+        for tax, amount in cls.tax_amounts(record, cache):
+            new.append(InvoiceTax(
+                    manual=True, tax=tax, description=tax.description,
+                    account=tax.invoice_account,
+                    base=invoice.untaxed_amount, amount=amount))
+        if new:
+            invoice.taxes = list(invoice.taxes) + new
+
+    @classmethod
+    def tax_amounts(cls, record, cache=None):
+        """Return [(account.tax, amount)] of the source's tax.
+
+        Each applied tax goes to the tax the rules' `tax` mapping names,
+        else to the tax of the same name or rate, else to the configured
+        sales tax; a tax found nowhere with an amount is an error."""
+        total = cls.source_tax(record)
+        applied = [(t.name, t.percentage, t.tax_type, t.amount)
+            for t in getattr(record, 'taxes', [])]
+        if not applied or sum(a[3] for a in applied) != total:
+            applied = [(None, None, None, total)]
+        result = {}
+        cache = {} if cache is None else cache
+        for name, percentage, tax_type, amount in applied:
+            if not amount:
+                continue
+            tax = cls._tax(record, name, percentage, tax_type, cache)
+            if not tax:
+                raise ApprovalError(gettext(
+                        'cloud_commerce.msg_tax_not_mapped',
+                        record=record.rec_name, tax=name or '',
+                        amount=amount))
+            result[tax] = result.get(tax, Decimal(0)) + amount
+        return list(result.items())
+
+    @classmethod
+    def _tax(cls, record, name, percentage, tax_type, cache):
+        pool = Pool()
+        Matcher = pool.get('commerce.matcher')
+        taxes = cls._company_taxes(record.store.company, cache)
+        key = ('rules', record.store.id)
+        if key not in cache:
+            cache[key] = Matcher.ruleset(record.store)
+        try:
+            mapped = cache[key].map('tax', {
+                    'name': name, 'percentage': percentage,
+                    'tax_type': tax_type, 'source': record.store.type})
+        except KeyError:
+            mapped = None
+        if mapped and mapped.value:
+            return taxes['name'].get(str(mapped.value).lower())
+        if name and name.lower() in taxes['name']:
+            return taxes['name'][name.lower()]
+        if percentage is not None:
+            rate = (Decimal(percentage) / 100).normalize()
+            if rate in taxes['rate']:
+                return taxes['rate'][rate]
+        return cls._config().sales_tax
+
+    @classmethod
+    def _company_taxes(cls, company, cache):
+        "The company's taxes by lower name and rate, searched once"
+        pool = Pool()
+        Tax = pool.get('account.tax')
+        if company.id not in cache:
+            by_name, by_rate = {}, {}
+            for tax in Tax.search([
+                        ('company', '=', company.id),
+                        ('parent', '=', None),
+                        ]):
+                by_name.setdefault(tax.name.lower(), tax)
+                if tax.type == 'percentage' and tax.rate is not None:
+                    by_rate.setdefault(tax.rate.normalize(), tax)
+            cache[company.id] = {'name': by_name, 'rate': by_rate}
+        return cache[company.id]
 
     @classmethod
     def pay_invoices(cls, records, sales):
         pool = Pool()
         Payment = pool.get('account.payment')
-        Group = pool.get('account.payment.group')
         Date = pool.get('ir.date')
-        links, payments = [], []
+        links, payments, journals = [], [], {}
         for record, sale in zip(records, sales):
-            if not record.paid:
+            if not cls.received(record):
                 continue
-            journal = record.store.commerce_payment_journal
-            if not journal:
-                raise ApprovalError(gettext(
-                        'cloud_commerce.msg_no_payment_journal',
-                        store=record.store.rec_name))
+            journal = cls.payment_journal(record, journals)
             for invoice in sale.invoices:
                 for line, amount in cls._receipts(record, invoice):
                     payment = Payment(
@@ -256,22 +329,130 @@ class DocumentBuilder(Model):
                         amount=amount, date=Date.today())
                     payments.append(payment)
                     links.append((record, 'receipt', payment, None))
+        cls.process_payments(payments)
+        return links
+
+    @staticmethod
+    def received(record):
+        "The amount the source received"
+        if record.__name__ == 'commerce.order':
+            return max(record.amount_paid or Decimal(0), Decimal(0))
+        if not record.paid:
+            return Decimal(0)
+        return sum((t.amount for t in record.tenders), Decimal(0)
+            ) or record.total
+
+    @classmethod
+    def payment_journal(cls, record, journals):
+        """The store's payment journal, or the one of the record's currency
+        that clears to the same account"""
+        pool = Pool()
+        Journal = pool.get('account.payment.journal')
+        store = record.store
+        key = (store.id, record.currency.id)
+        if key not in journals:
+            journal = store.commerce_payment_journal
+            if journal and journal.currency != record.currency:
+                found = Journal.search([
+                        ('company', '=', store.company.id),
+                        ('currency', '=', record.currency.id),
+                        ('process_method', '=', journal.process_method),
+                        ('clearing_account', '=',
+                            journal.clearing_account.id
+                            if journal.clearing_account else None),
+                        ], limit=1)
+                journal = found[0] if found else None
+            journals[key] = journal
+        if not journals[key]:
+            raise ApprovalError(gettext(
+                    'cloud_commerce.msg_no_payment_journal_currency',
+                    store=store.rec_name, record=record.rec_name,
+                    currency=record.currency.code))
+        return journals[key]
+
+    @classmethod
+    def process_payments(cls, payments):
+        "Submit, process and succeed the payments on their clearing journal"
+        pool = Pool()
+        Payment = pool.get('account.payment')
+        Group = pool.get('account.payment.group')
         if not payments:
-            return links
+            return
         Payment.save(payments)
         Payment.submit(payments)
-        by_journal = {}
+        by_group = {}
         for payment in payments:
-            by_journal.setdefault(payment.journal, []).append(payment)
-        for journal, journal_payments in by_journal.items():
+            by_group.setdefault(
+                (payment.journal, payment.kind), []).append(payment)
+        for (journal, kind), group_payments in by_group.items():
             def group():
                 group = Group(company=journal.company, journal=journal,
-                    kind='receivable')
+                    kind=kind)
                 group.save()
                 return group
-            Payment.process(journal_payments, group)
+            Payment.process(group_payments, group)
         Payment.succeed(payments)
         cls._reconcile_split_receipts(payments)
+
+    @classmethod
+    def book_fees(cls, records):
+        "Book Square's processing fees: fee expense against the clearing"
+        fees = [(r, r.processing_fee) for r in records
+            if getattr(r, 'processing_fee', None) and r.paid]
+        return cls.book_fee_moves(fees)
+
+    @classmethod
+    def book_fee_moves(cls, fees):
+        """Book each (record, fee) as a move: the fee expense against the
+        clearing account, so the clearing balance is what the source pays
+        out; a negative fee (refunded) is booked the other way"""
+        pool = Pool()
+        Move = pool.get('account.move')
+        Line = pool.get('account.move.line')
+        Period = pool.get('account.period')
+        Currency = pool.get('currency.currency')
+        Date = pool.get('ir.date')
+        config = cls._config()
+        moves, links, journals = [], [], {}
+        for record, fee in fees:
+            if not fee:
+                continue
+            account = config.processing_fee_account
+            if not account:
+                raise ApprovalError(gettext(
+                        'cloud_commerce.msg_no_fee_account',
+                        record=record.rec_name, amount=fee))
+            journal = cls.payment_journal(record, journals)
+            company = record.store.company
+            date = Date.today()
+            with Transaction().set_context(date=date):
+                amount = Currency.compute(
+                    record.currency, fee, company.currency)
+            second = {}
+            if record.currency != company.currency:
+                second = {'second_currency': record.currency}
+
+            def line(account, sign):
+                value = amount * sign
+                line = Line(account=account,
+                    debit=value if value > 0 else 0,
+                    credit=-value if value < 0 else 0)
+                if second:
+                    line.second_currency = second['second_currency']
+                    line.amount_second_currency = fee * sign
+                return line
+            move = Move(company=company, journal=journal.clearing_journal,
+                date=date, period=Period.find(company, date=date),
+                origin=None, description=gettext(
+                    'cloud_commerce.msg_processing_fee_move',
+                    record=record.rec_name),
+                lines=[line(account, 1),
+                    line(journal.clearing_account, -1)])
+            moves.append(move)
+            links.append((record, 'fee', move, None))
+        if moves:
+            Move.save(moves)
+            Move.post(moves)
         return links
 
     @staticmethod
@@ -294,17 +475,26 @@ class DocumentBuilder(Model):
         if to_reconcile:
             MoveLine.reconcile(*to_reconcile)
 
-    @staticmethod
-    def _receipts(record, invoice):
-        "Yield (line to pay, amount): one receipt per Square tender"
+    @classmethod
+    def _receipts(cls, record, invoice):
+        """Yield (line to pay, amount): one receipt per Square tender, the
+        amount the source received at most"""
+        received = min(cls.received(record), invoice.total_amount)
+        tenders = [t.amount for t in getattr(record, 'tenders', [])]
+        split = len(tenders) > 1 and sum(tenders) == invoice.total_amount
         for line in invoice.lines_to_pay:
-            due = line.debit - line.credit
-            tenders = [t.amount for t in getattr(record, 'tenders', [])]
-            if len(tenders) > 1 and sum(tenders) == due:
+            if received <= 0:
+                break
+            due = abs(line.amount_second_currency
+                if line.second_currency else line.debit - line.credit)
+            if split and due == invoice.total_amount:
                 for amount in tenders:
                     yield line, amount
+                received = 0
             else:
-                yield line, due
+                amount = min(due, received)
+                received -= amount
+                yield line, amount
 
     @classmethod
     def link_documents(cls, links):
