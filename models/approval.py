@@ -35,6 +35,8 @@ DOCUMENT_KINDS = [
     ('receipt', "Cash Receipt"),
     ]
 CHUNK = 50
+# Tables a restart showed an approval locks, declared from then on
+_learned_tables = set()
 
 
 class Approval(ModelSQL, ModelView):
@@ -53,6 +55,11 @@ class Approval(ModelSQL, ModelView):
     approved = fields.Integer("Approved", readonly=True)
     failed = fields.Integer("Failed", readonly=True)
     failures = fields.Text("Failures", readonly=True)
+    chunks = fields.Integer("Transactions", readonly=True,
+        help="How many transactions the approval took: failed chunks are "
+        "approved again in halves.")
+    restarts = fields.Integer("Restarts", readonly=True,
+        help="How many times Tryton restarted a chunk to declare a lock.")
     documents = fields.One2Many(
         'commerce.document', 'approval', "Documents", readonly=True)
 
@@ -113,16 +120,20 @@ class Approver(Model):
         The transaction is committed after each chunk."""
         failures = {}
         approved = []
+        stats = {'chunks': 0, 'restarts': 0}
         for chunk in grouped_slice(ids, CHUNK):
             cls._approve_isolated(model, list(chunk), options, approved,
-                failures)
-        approval_id = cls._record_history(model, approved, failures, options)
+                failures, stats)
+        approval_id = cls._record_history(
+            model, approved, failures, options, stats)
         return approval_id, failures
 
     @classmethod
-    def _approve_isolated(cls, model, ids, options, approved, failures):
+    def _approve_isolated(
+            cls, model, ids, options, approved, failures, stats):
+        stats['chunks'] += 1
         try:
-            approved.extend(cls._run_chunk(model, ids, options))
+            approved.extend(cls._run_chunk(model, ids, options, stats))
         except TransactionError:
             raise
         except Exception as exception:
@@ -132,10 +143,12 @@ class Approver(Model):
                 failures[ids[0]] = cls._reason(exception)
                 cls._mark_failed(model, ids[0], failures[ids[0]])
                 return
+            logger.info("approval of %s records failed, split: %s",
+                len(ids), exception)
             middle = len(ids) // 2
             for half in [ids[:middle], ids[middle:]]:
                 cls._approve_isolated(model, half, options, approved,
-                    failures)
+                    failures, stats)
 
     @staticmethod
     def _reason(exception):
@@ -143,11 +156,10 @@ class Approver(Model):
         return message or exception.__class__.__name__
 
     @classmethod
-    def _run_chunk(cls, model, ids, options):
+    def _run_chunk(cls, model, ids, options, stats):
         "Approve the chunk in a new transaction that commits it"
         transaction = Transaction()
-        extras = {}
-        restarts = 0
+        extras = cls._locks(model, ids)
         while True:
             try:
                 with transaction.new_transaction(**extras) as chunk:
@@ -157,12 +169,39 @@ class Approver(Model):
                     chunk.commit()
                     return done
             except TransactionError as error:
-                # Tryton wants the lock declared at the start
-                restarts += 1
-                if restarts > 10:
+                # Tryton wants every lock declared when the transaction
+                # starts: declare it and start again
+                stats['restarts'] += 1
+                if stats['restarts'] > 10 * (stats['chunks'] + 1):
                     raise
                 error.fix(extras)
-                logger.debug("approval chunk restarted: %s", extras)
+                cls._learn_locks(extras)
+                logger.info("approval chunk restarted: %s", extras)
+
+    @classmethod
+    def _locks(cls, model, ids):
+        """Return the locks an approval takes, declared at the start of its
+        transaction so Tryton needs not restart it"""
+        pool = Pool()
+        Staged = pool.get(model)
+        Sequence = pool.get('ir.sequence.strict')
+        Journal = pool.get('account.journal.period')
+        sequences = Sequence.search([])
+        extras = {
+            '_lock_records': {
+                Staged._table: list(ids),
+                Sequence._table: [s.id for s in sequences],
+                },
+            '_lock_tables': [Journal._table],
+            }
+        for table in _learned_tables:
+            if table not in extras['_lock_tables']:
+                extras['_lock_tables'].append(table)
+        return extras
+
+    @staticmethod
+    def _learn_locks(extras):
+        _learned_tables.update(extras.get('_lock_tables', []))
 
     @classmethod
     def _mark_failed(cls, model, record_id, reason):
@@ -178,7 +217,7 @@ class Approver(Model):
             failing.commit()
 
     @classmethod
-    def _record_history(cls, model, approved, failures, options):
+    def _record_history(cls, model, approved, failures, options, stats):
         pool = Pool()
         Approval = pool.get('commerce.approval')
         Document = pool.get('commerce.document')
@@ -195,6 +234,7 @@ class Approver(Model):
                 date=dt.datetime.now(),
                 records=', '.join(r.rec_name for r in records),
                 approved=len(records), failed=len(failures),
+                chunks=stats['chunks'], restarts=stats['restarts'],
                 failures='\n'.join(
                     f'{r.rec_name}: {failures[r.id]}' for r in failed),
                 **{f'create_{k}': bool(options.get(k))

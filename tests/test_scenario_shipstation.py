@@ -28,7 +28,7 @@ SEED = 7
 @pytest.fixture(scope='module')
 def sandbox():
     url, stop = serve_in_thread(make_app(
-            seed=SEED, orders=30, rate_limit=100000))
+            seed=SEED, orders=80, rate_limit=100000))
     yield url
     stop()
 
@@ -102,8 +102,8 @@ def test_approve_orders_creates_paid_invoices(scenario):
             ('store', '=', store.id),
             ('state', '=', 'pending'),
             ('ready', '=', True),
-            ])
-    assert len(orders) >= 5
+            ], order=[('id', 'ASC')])[:50]
+    assert len(orders) == 50
     approve = Wizard('commerce.approve', orders)
     assert approve.form.create_sale
     assert approve.form.create_shipment  # ShipStation pulls shipped orders
@@ -128,6 +128,8 @@ def test_approve_orders_creates_paid_invoices(scenario):
     Approval = Model.get('commerce.approval')
     approval, = Approval.find([('store', '=', store.id)])
     assert approval.approved == len(orders)
+    # The locks are declared when each chunk starts: no restart
+    assert approval.restarts <= approval.chunks
     kinds = {d.kind for d in approval.documents}
     assert {'sale', 'invoice', 'shipment'} <= kinds
 
@@ -151,3 +153,60 @@ def test_decimal_money(scenario):
     Order = Model.get('commerce.order')
     order = Order.find([('store', '=', scenario['store'].id)])[0]
     assert isinstance(order.total, Decimal)
+
+
+def test_mixed_options_and_one_failure(scenario):
+    "Unticked boxes create nothing; a failing order leaves nothing behind"
+    store = scenario['store']
+    Order = Model.get('commerce.order')
+    orders = Order.find([
+            ('store', '=', store.id),
+            ('state', '=', 'pending'),
+            ('ready', '=', True),
+            ], order=[('id', 'ASC')])
+    assert len(orders) >= 5
+    # Link the customer of one order to the store's guest party, which
+    # Tryton refuses to invoice: that order must fail alone
+    orders_of_customer = {}
+    for order in orders:
+        if order.customer.state == 'pending':
+            orders_of_customer.setdefault(order.customer.id, []).append(
+                order.id)
+    customer_id, (broken_id,) = next(
+        (c, o) for c, o in orders_of_customer.items() if len(o) == 1)
+    Party = Model.get('party.party')
+    guest = Party(name="Guest")
+    guest.save()
+    store.guest_party = guest
+    store.save()
+    Customer = Model.get('commerce.customer')
+    link = Wizard('commerce.link', [Customer(customer_id)])
+    link.form.party = guest
+    link.execute('link')
+
+    approve = Wizard('commerce.approve', orders)
+    approve.form.create_shipment = False
+    approve.form.create_receipt = False
+    approve.execute('approve')
+    assert approve.form.failed == 1
+    assert approve.form.approved == len(orders) - 1
+    broken = Order(broken_id)
+    assert broken.state == 'error'
+    assert broken.error_reason
+    assert broken.error_reason in approve.form.failures
+    Sale = Model.get('sale.sale')
+    assert not Sale.find([('origin', '=', 'commerce.order,%s' % broken.id)])
+    Document = Model.get('commerce.document')
+    assert not Document.find(
+        [('source', '=', 'commerce.order,%s' % broken.id)])
+
+    for order in Order.find([
+                ('id', 'in', [o.id for o in orders if o.id != broken_id])]):
+        assert order.state == 'approved'
+        assert not order.sale.shipments
+        invoice, = order.sale.invoices
+        assert invoice.state == 'posted'
+        assert invoice.total_amount == order.total
+        kinds = {d.kind for d in Document.find(
+                [('source', '=', 'commerce.order,%s' % order.id)])}
+        assert kinds == {'sale', 'invoice'}
