@@ -24,8 +24,6 @@ import time
 import types
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
-
 from . import company
 
 ADMIN_LOGIN = 'admin'
@@ -181,8 +179,13 @@ def create_chart(config, demo, template=CHART_TEMPLATE):
     return accounts
 
 
-def create_fiscal_year(config, demo, today=None):
-    "Create the fiscal year around today, its move sequence and periods"
+# The ShipStation sandbox sells from October 2024 on
+FIRST_FISCAL_YEAR = 2024
+
+
+def create_fiscal_year(config, demo, today=None, first=FIRST_FISCAL_YEAR):
+    """Create the calendar fiscal years from the sandboxes' oldest orders to
+    today's, each with its move and invoice sequences and its periods"""
     from proteus import Model
     FiscalYear = Model.get('account.fiscalyear', config=config)
     Sequence = Model.get('ir.sequence.strict', config=config)
@@ -190,16 +193,16 @@ def create_fiscal_year(config, demo, today=None):
     today = today or dt.date.today()
     sequence_type, = SequenceType.find(
         [('name', '=', "Account Move")], limit=1)
-    sequence = Sequence(name=str(today.year), sequence_type=sequence_type,
-        company=demo.company)
-    sequence.save()
-    fiscal_year = FiscalYear(name=str(today.year),
-        start_date=today + relativedelta(month=1, day=1),
-        end_date=today + relativedelta(month=12, day=31),
-        company=demo.company, move_sequence=sequence)
-    set_invoice_sequences(config, fiscal_year)
-    fiscal_year.save()
-    FiscalYear.click([fiscal_year], 'create_period')
+    for year in range(min(first, today.year), today.year + 1):
+        sequence = Sequence(name=str(year), sequence_type=sequence_type,
+            company=demo.company)
+        sequence.save()
+        fiscal_year = FiscalYear(name=str(year),
+            start_date=dt.date(year, 1, 1), end_date=dt.date(year, 12, 31),
+            company=demo.company, move_sequence=sequence)
+        set_invoice_sequences(config, fiscal_year)
+        fiscal_year.save()
+        FiscalYear.click([fiscal_year], 'create_period')
     demo.fiscal_year = fiscal_year
     return fiscal_year
 

@@ -168,3 +168,89 @@ def open_menu(page, *names):
     entry = menu_entry(page, names[-1])
     entry.wait_for()
     return entry
+
+
+# --- the web client's screens (sao 8.0) ------------------------------------
+
+def current_tab(page):
+    "Locator of the tab the web client shows"
+    return page.locator('#tabcontent > .tab-pane.active')
+
+
+def settle(page, delay=300):
+    "Wait until the web client has no request in flight"
+    page.wait_for_timeout(delay)
+    page.locator('#processing').wait_for(state='hidden')
+
+
+def open_action(page, *names):
+    """Open the menu entry at the end of names, expanding the folders on
+    the way, and return its tab"""
+    for name, child in zip(names, names[1:]):
+        menu_entry(page, name).wait_for()
+        if not menu_entry(page, child).is_visible():
+            menu_entry(page, name).locator('.expander').click()
+            menu_entry(page, child).wait_for()
+    before = page.locator('#tablist > li').count()
+    menu_entry(page, names[-1]).locator('div.column-char').click()
+    page.locator('#tablist > li').nth(before).wait_for()
+    settle(page)
+    return current_tab(page)
+
+
+def screen_tabs(page):
+    "Locator of the action's domain tabs (Fully Matched, Not Matched ...)"
+    return current_tab(page).locator('.nav-tabs').first
+
+
+def click_screen_tab(page, name):
+    current_tab(page).locator('.nav-tabs a', has_text=name).first.click()
+    settle(page)
+
+
+def list_rows(page):
+    return current_tab(page).locator('table.tree tbody tr:visible')
+
+
+def toolbar(page, name):
+    "A button of the tab's toolbar: new_, save, switch_, action, export..."
+    return current_tab(page).locator(f'nav button#{name}')
+
+
+def field(page, name, scope=None):
+    return (scope or current_tab(page)).locator(
+        f'[name="{name}"]:visible').first
+
+
+def set_many2one(page, name, text, scope=None):
+    "Type text in a many2one and let the web client pick the only match"
+    entry = field(page, name, scope)
+    entry.fill(text)
+    entry.press('Tab')
+    settle(page)
+    # A search dialog opens when several records match: take the first
+    dialog = page.locator('.modal-dialog:visible')
+    if dialog.count():
+        dialog.locator('table.tree tbody tr').first.dblclick()
+        settle(page)
+
+
+def add_many2many(page, name, text, scope=None):
+    "Search text in a many2many's entry and add the record found"
+    entry = field(page, name, scope)
+    entry.fill(text)
+    entry.locator('xpath=..').locator('button[title="Add"]').click()
+    settle(page)
+    dialog = page.locator('.modal-dialog:visible')
+    if dialog.count():
+        dialog.locator('table.tree tbody tr').first.locator(
+            'td').nth(2).click()
+        dialog.locator('.modal-footer button', has_text="OK").click()
+        settle(page)
+
+
+def close_tab(page):
+    toolbar_close = current_tab(page).locator('nav a#close')
+    if toolbar_close.count():
+        page.locator('#tablist > li.active .close').first.click()
+    settle(page)
