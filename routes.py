@@ -86,20 +86,46 @@ def store_webhook(request, pool, token):
         abort(HTTPStatus.NOT_FOUND)
     shop, = shops
     if shop.type == 'square':
-        signature = request.headers.get('x-square-hmacsha256-signature')
-        if not oauth.verify_webhook_signature(
-                shop.square_signature_key, request.base_url, body,
-                signature):
-            logger.warning("Square webhook with a bad signature")
-            abort(HTTPStatus.FORBIDDEN)
+        _square_notification(request, pool, shop, body)
     else:
-        try:
-            payload = json.loads(body or b'{}')
-        except ValueError:
-            abort(HTTPStatus.BAD_REQUEST)
-        if not shop.commerce_resource_url_allowed(
-                payload.get('resource_url')):
-            logger.warning("ShipStation webhook resource_url refused")
-            abort(HTTPStatus.FORBIDDEN)
-    Shop.__queue__.commerce_sync([shop])
+        _shipstation_notification(request, pool, shop, body)
     return Response(status=HTTPStatus.NO_CONTENT)
+
+
+def _json(body):
+    try:
+        payload = json.loads(body or b'{}')
+    except ValueError:
+        abort(HTTPStatus.BAD_REQUEST)
+    if not isinstance(payload, dict):
+        abort(HTTPStatus.BAD_REQUEST)
+    return payload
+
+
+def _square_notification(request, pool, shop, body):
+    Event = pool.get('commerce.webhook.event')
+    signature = request.headers.get('x-square-hmacsha256-signature')
+    if not oauth.verify_webhook_signature(
+            shop.square_signature_key, request.base_url, body, signature):
+        logger.warning("Square webhook with a bad signature")
+        abort(HTTPStatus.FORBIDDEN)
+    payload = _json(body)
+    event_id = payload.get('event_id')
+    if not event_id:
+        abort(HTTPStatus.BAD_REQUEST)
+    # Square delivers some events more than once
+    if Event.register(shop, str(event_id), payload.get('type')):
+        shop.__class__.__queue__.commerce_sync([shop])
+
+
+def _shipstation_notification(request, pool, shop, body):
+    payload = _json(body)
+    resource_url = payload.get('resource_url')
+    if not shop.commerce_resource_url_allowed(resource_url):
+        logger.warning("ShipStation webhook resource_url refused")
+        abort(HTTPStatus.FORBIDDEN)
+    if payload.get('resource_type') in {'ORDER_NOTIFY', 'ITEM_ORDER_NOTIFY'}:
+        shop.__class__.__queue__.commerce_stage_resource(
+            [shop], resource_url)
+    else:
+        shop.__class__.__queue__.commerce_sync([shop])

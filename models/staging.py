@@ -316,7 +316,7 @@ class StagedMixin:
     @classmethod
     def search_by_external_ids(cls, store, external_ids):
         result = {}
-        for sub_ids in grouped_slice(list(set(external_ids))):
+        for sub_ids in grouped_slice(list(set(external_ids)), 500):
             for record in cls.search([
                         ('store', '=', store.id),
                         ('external_id', 'in', list(sub_ids)),

@@ -79,6 +79,25 @@ class Shop(metaclass=PoolMeta):
         self.save()
         self._commerce_match_pending()
 
+    @classmethod
+    def commerce_stage_resource(cls, shops, resource_url):
+        """Stage the orders a ShipStation webhook's resource_url lists.
+
+        The URL is only followed on the store's own API host."""
+        pool = Pool()
+        Order = pool.get('commerce.order')
+        for shop in shops:
+            client = shop.commerce_client()
+            records, failures = [], []
+            for record in client.fetch_resource(
+                    resource_url, errors='yield'):
+                if isinstance(record, connector_errors.InvalidRecord):
+                    failures.append((record.raw, record.error))
+                elif getattr(record, 'kind', None) == 'order':
+                    records.append(record)
+            Order.stage(shop, records, failures)
+            shop._commerce_match_pending()
+
     @staticmethod
     def _window_arguments(method, since, until):
         if method == 'iter_orders':
@@ -120,6 +139,40 @@ class Shop(metaclass=PoolMeta):
                     ('state', '=', 'pending'),
                     ])
             Staged.match(records)
+
+
+class WebhookEvent(ModelSQL):
+    "Cloud Commerce Webhook Event"
+    __name__ = 'commerce.webhook.event'
+
+    store = fields.Many2One(
+        'web.shop', "Store", required=True, ondelete='CASCADE')
+    event_id = fields.Char("Event ID", required=True)
+    event_type = fields.Char("Event Type")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('store_event_unique', Unique(t, t.store, t.event_id),
+                'cloud_commerce.msg_webhook_event_unique'),
+            ]
+
+    @classmethod
+    def register(cls, store, event_id, event_type=None):
+        "Record the event; return False when it was already received"
+        if cls.search([
+                    ('store', '=', store.id),
+                    ('event_id', '=', event_id),
+                    ], limit=1):
+            return False
+        cls.create([{
+                    'store': store.id,
+                    'event_id': event_id,
+                    'event_type': event_type,
+                    }])
+        return True
 
 
 class SyncCursor(ModelSQL, ModelView):
