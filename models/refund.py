@@ -13,6 +13,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
 from ..exceptions import ApprovalError
+from .sale import balanced
 
 BOOKABLE = {'COMPLETED', 'APPROVED'}
 
@@ -230,7 +231,7 @@ class CashSaleRefund(ModelSQL, ModelView):
                 payments.append(None)
         Builder.process_payments([p for p in payments if p])
         links += Builder.book_fee_moves(
-            [(r.cash_sale, -r.processing_fee) for r in refunds
+            [(r.cash_sale, r.processing_fee) for r in refunds
                 if r.processing_fee and Builder.received(r.cash_sale)])
         to_write = []
         for refund, credit, payment in zip(refunds, credits, payments):
@@ -361,6 +362,8 @@ def _credit_note(invoice, amount, description):
     untaxed = amount - tax_total
     line = next(l for l in invoice.lines if l.type == 'line')._credit()
     line.product = None
+    if hasattr(line, 'stock_moves'):
+        line.stock_moves = []
     line.quantity = -1
     line.unit_price = untaxed
     line.taxes = []
@@ -411,7 +414,7 @@ def _reconcile_open(credits, invoices=()):
                             if l.account == account
                             and not l.reconciliation]
         lines = list({l.id: l for l in lines}.values())
-        if lines and sum(l.debit - l.credit for l in lines) == 0:
+        if lines and balanced(lines):
             to_reconcile.append(lines)
     if to_reconcile:
         MoveLine.reconcile(*to_reconcile)

@@ -15,6 +15,15 @@ from ..exceptions import ApprovalError
 UNIT_PRICE = Decimal('0.0001')
 
 
+def balanced(lines):
+    """Whether the lines reconcile: in their one second currency (Tryton
+    books the exchange difference) or else in the company currency"""
+    currencies = {l.second_currency for l in lines}
+    if len(currencies) == 1 and None not in currencies:
+        return sum(l.amount_second_currency or 0 for l in lines) == 0
+    return sum(l.debit - l.credit for l in lines) == 0
+
+
 class Sale(metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
@@ -470,7 +479,7 @@ class DocumentBuilder(Model):
             lines = [line] + [l for p in line_payments
                 if p.clearing_move for l in p.clearing_move.lines
                 if l.account == line.account and not l.reconciliation]
-            if sum(l.debit - l.credit for l in lines) == 0:
+            if balanced(lines):
                 to_reconcile.append(lines)
         if to_reconcile:
             MoveLine.reconcile(*to_reconcile)

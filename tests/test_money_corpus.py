@@ -22,7 +22,7 @@ from trytond.modules.company.tests.tools import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 CORPUS = json.loads(
     (Path(__file__).parent / 'data' / 'money_corpus.json').read_text())
@@ -114,6 +114,12 @@ def books():
     fees = Account(parent=expense.parent, name="Processing Fees",
         type=expense.type, code='FEES')
     fees.save()
+    AccountConfiguration = Model.get('account.configuration')
+    account_configuration = AccountConfiguration(1)
+    account_configuration.currency_exchange_credit_account = (
+        setup['accounts']['revenue'])
+    account_configuration.currency_exchange_debit_account = expense
+    account_configuration.save()
     Configuration = Model.get('commerce.configuration')
     configuration = Configuration(1)
     configuration.processing_fee_account = fees
@@ -128,9 +134,23 @@ def books():
     drop_db()
 
 
-def _transaction(books):
+def _transaction(books, **extras):
     return Transaction().start(DB_NAME, 1, context={
-            'company': books['company'], 'companies': [books['company']]})
+            'company': books['company'], 'companies': [books['company']]},
+        **extras)
+
+
+def _run(books, function):
+    "Run function(pool) in a committed transaction, restarted with the locks"
+    extras = {}
+    while True:
+        try:
+            with _transaction(books, **extras) as transaction:
+                result = function(Pool())
+                transaction.commit()
+                return result
+        except TransactionError as error:
+            error.fix(extras)
 
 
 @pytest.fixture(scope='module')
@@ -157,6 +177,7 @@ def booked(books):
         order_ids = [o.id for o in Order.search([])]
         sale_ids = [s.id for s in CashSale.search([])]
         transaction.commit()
+    staged = time.perf_counter()
     with _transaction(books) as transaction:
         Approver = Pool().get('commerce.approver')
         _, order_failures = Approver.approve(
@@ -164,26 +185,32 @@ def booked(books):
         _, sale_failures = Approver.approve(
             'commerce.cash_sale', sale_ids, OPTIONS)
         transaction.commit()
-    with _transaction(books) as transaction:
-        pool = Pool()
+    approved = time.perf_counter()
+    print(f"\nstaged in {staged - start:.1f} s, "
+        f"approved in {approved - staged:.1f} s")
+
+    def after_approval(pool):
         Shop = pool.get('web.shop')
         Order = pool.get('commerce.order')
         CashSale = pool.get('commerce.cash_sale')
         web, counter = Shop(books['web']), Shop(books['counter'])
         # After approval: orders cancelled at the store, refunds arriving
-        cancelled = [c for c in orders if c['cancel_after_approval']]
         Order.stage(web, [_order(c, 'cancelled') for c in cancelled])
-        later = [c for c in sales if any(r['later'] for r in c['refunds'])]
         CashSale.stage(counter, [_cash_sale(c, later=True) for c in later])
         flagged = Order.search([('changed_after_approval', '=', True)])
+        numbers = sorted(o.number for o in flagged)
         Order.credit(flagged)
         CashSale.book_refunds(CashSale.search([
                     ('external_id', 'in', [c['id'] for c in later])]))
-        transaction.commit()
+        return numbers
+    cancelled = [c for c in orders if c['cancel_after_approval']]
+    later = [c for c in sales if any(r['later'] for r in c['refunds'])]
+    flagged = _run(books, after_approval)
     return {
         'seconds': time.perf_counter() - start,
         'failures': {**order_failures, **sale_failures},
-        'flagged': sorted(o.number for o in flagged),
+        'flagged': flagged,
+        'approval_seconds': approved - staged,
         'cancelled': sorted(c['id'] for c in cancelled),
         }
 
@@ -254,11 +281,14 @@ def test_every_record_books_to_the_cent(books, booked):
                 fully = (want['received'] == want['invoice_total']
                     and not want['credited'])
                 if fully:
-                    got['paid'] = all(i.state == 'paid' for i in invoices)
+                    got['paid'] = all(l.reconciliation
+                        for i in invoices for l in i.lines_to_pay)
                     want['paid'] = True
             if got != want:
-                mismatches.append((case['id'], case['case'], got, want))
-    assert not mismatches, mismatches[:5]
+                mismatches.append((case['id'], case['case'], {
+                            k: (got.get(k), want.get(k)) for k in want
+                            if got.get(k) != want.get(k)}))
+    assert not mismatches, (len(mismatches), mismatches[:8])
 
 
 def test_jpy_and_eur_booked_in_their_currency(books, booked):
@@ -307,38 +337,44 @@ def test_clearing_balance_is_the_payout(books, booked):
 
 
 def test_unmapped_tax_is_an_error_kept_for_review(books, booked):
-    case = dict(next(c for c in CORPUS
-            if c['kind'] == 'cash_sale' and c['currency'] == 'USD'
-            and c['taxes'] and not c['refunds']))
+    "A tax found nowhere fails its record only, with the tax named"
+    case = next(c for c in CORPUS if c['kind'] == 'cash_sale'
+        and c['currency'] == 'USD' and c['taxes'] and not c['refunds']
+        and c['taxes'][0]['percentage'] != '8')
     case = json.loads(json.dumps(case))
     case['id'] = 'SQ-UNMAPPED'
-    with _transaction(books) as transaction:
-        pool = Pool()
+
+    def stage(pool):
         Shop = pool.get('web.shop')
         CashSale = pool.get('commerce.cash_sale')
-        Shop.write([Shop(books['counter'])], {'commerce_rules': (
-                    "version: 1\nmappings:\n  tax:\n"
-                    "    - name: unknown\n      value: NO SUCH TAX\n")})
+        Configuration = pool.get('commerce.configuration')
+        config = Configuration(1)
+        tax = config.sales_tax
+        Configuration.write([config], {'sales_tax': None})
         CashSale.stage(Shop(books['counter']), [_cash_sale(case)])
         sale, = CashSale.search([('external_id', '=', 'SQ-UNMAPPED')])
-        transaction.commit()
-    with _transaction(books) as transaction:
-        Approver = Pool().get('commerce.approver')
-        _, failures = Approver.approve(
-            'commerce.cash_sale', [sale.id], OPTIONS)
-        transaction.commit()
-    with _transaction(books) as transaction:
-        pool = Pool()
-        Shop = pool.get('web.shop')
+        return sale.id, tax.id
+    sale_id, tax_id = _run(books, stage)
+
+    def approve(pool):
+        Approver = pool.get('commerce.approver')
+        return Approver.approve('commerce.cash_sale', [sale_id], OPTIONS)[1]
+    failures = _run(books, approve)
+
+    def check(pool):
         CashSale = pool.get('commerce.cash_sale')
-        sale = CashSale(sale.id)
-        assert sale.state == 'error' and not sale.sale
-        assert 'SQ-UNMAPPED'[-8:] in sale.error_reason
-        assert case['taxes'][0]['name'] in sale.error_reason
-        Shop.write([Shop(books['counter'])], {'commerce_rules': None})
+        Configuration = pool.get('commerce.configuration')
+        Configuration.write([Configuration(1)], {'sales_tax': tax_id})
+        sale = CashSale(sale_id)
+        reason = sale.error_reason
+        state, made = sale.state, bool(sale.sale)
         CashSale.trash([sale])
-        transaction.commit()
-    assert list(failures) == [sale.id]
+        return state, made, reason
+    state, made, reason = _run(books, check)
+    assert list(failures) == [sale_id]
+    assert state == 'error' and not made
+    assert 'SQ-UNMAPPED'[-8:] in reason
+    assert case['taxes'][0]['name'] in reason
 
 
 def test_reconciliation_no_difference_then_names_altered(books, booked):
@@ -378,5 +414,6 @@ def test_reconciliation_no_difference_then_names_altered(books, booked):
 
 def test_corpus_time(booked):
     print(f"\nmoney corpus: {len(CORPUS)} records booked in "
-        f"{booked['seconds']:.1f} s")
+        f"{booked['seconds']:.1f} s "
+        f"(approval {booked['approval_seconds']:.1f} s)")
     assert booked['seconds'] < 120
