@@ -287,9 +287,9 @@ def test_07_trash_and_restore(walk):
     tab = browser.open_action(
         page, 'Sales', 'Tools', 'Cloud Commerce', 'Customers')
     browser.click_screen_tab(page, "All")
-    row = browser.list_rows(page).filter(has_text=SHIPSTATION_STORE).first
-    name = row.locator('td:visible').nth(2).inner_text().strip()
-    row.locator('td:visible').nth(2).dblclick()
+    cell = browser.list_rows(page).first.locator('td[data-title^="Name"]')
+    name = cell.inner_text().strip()
+    cell.dblclick()
     browser.settle(page)
     tab.locator('button[name="trash"]').click()
     browser.settle(page, 800)
@@ -300,8 +300,7 @@ def test_07_trash_and_restore(walk):
 
     tab = browser.open_action(
         page, 'Sales', 'Tools', 'Cloud Commerce', 'Trash', 'Customers')
-    row = browser.list_rows(page).filter(has_text=name).first
-    row.get_by_text(name).first.dblclick()
+    browser.list_rows(page).get_by_text(name, exact=True).first.dblclick()
     browser.settle(page)
     walk.shot('trash')
     tab.locator('button[name="restore"]').click()
@@ -314,8 +313,7 @@ def test_07_trash_and_restore(walk):
 
 def test_08_approve_orders_in_batch(walk):
     page = walk.page
-    tab = browser.open_action(
-        page, 'Sales', 'Tools', 'Cloud Commerce', 'Orders')
+    browser.open_action(page, 'Sales', 'Tools', 'Cloud Commerce', 'Orders')
     browser.click_screen_tab(page, "Fully Matched")
     rows = browser.list_rows(page).filter(has_text=SHIPSTATION_STORE)
     assert rows.count() >= 3
@@ -332,15 +330,18 @@ def test_08_approve_orders_in_batch(walk):
     expect(dialog.locator('input[name="create_sale"]')).to_be_checked()
     expect(dialog.locator('input[name="create_shipment"]')).to_be_checked()
     walk.shot('approve-wizard')
-    dialog.locator('.modal-footer button').filter(
-        has_text=re.compile("Approve|Proceed", re.I)).first.click()
+    dialog.get_by_role('button', name="Proceed").click()
     result = page.locator('.modal-dialog:visible')
-    browser.settle(page, 1000)
-    expect(result).to_contain_text("3", timeout=120 * 1000)
-    walk.shot('approve-result')
-    result.locator('.modal-footer button').last.click()
+    approved = result.locator('input[name="approved"]').first
+    approved.wait_for(timeout=180 * 1000)
     browser.settle(page)
-    assert not tab.locator('.modal-dialog:visible').count()
+    expect(approved).to_have_value('3')
+    expect(result.locator('input[name="failed"]').first).to_have_value('0')
+    walk.shot('approve-result')
+    result.get_by_role('button', name="Close").click()
+    browser.settle(page)
+    expect(page.locator('.modal-dialog:visible')).to_have_count(0)
+    walk.shot('orders-after-approval')
     browser.close_tab(page)
 
 
@@ -348,6 +349,7 @@ def test_09_history_and_additional_transactions(walk):
     page = walk.page
     browser.open_action(
         page, 'Sales', 'Tools', 'Cloud Commerce', 'Approval History')
+    browser.click_screen_tab(page, "All")
     expect(browser.list_rows(page).first).to_be_visible()
     walk.shot('approval-history')
     browser.close_tab(page)
@@ -358,7 +360,7 @@ def test_09_history_and_additional_transactions(walk):
     rows = browser.list_rows(page)
     expect(rows.first).to_be_visible()
     walk.shot('additional-transactions')
-    rows.first.locator('td:visible').nth(2).dblclick()
+    rows.first.locator('td[data-title]').first.dblclick()
     browser.settle(page)
     # The document field links to the invoice: open it
     tab.locator('[name="document"]:visible').first.locator(
