@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Model, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
@@ -136,6 +137,10 @@ class Approver(Model):
             approved.extend(cls._run_chunk(model, ids, options, stats))
         except TransactionError:
             raise
+        except backend.DatabaseOperationalError:
+            # Another approval holds these records: it approves them
+            reason = gettext('cloud_commerce.msg_approval_locked')
+            failures.update(dict.fromkeys(ids, reason))
         except Exception as exception:
             if len(ids) == 1:
                 logger.info("approval of %s %s failed: %s",
@@ -206,15 +211,21 @@ class Approver(Model):
     @classmethod
     def _mark_failed(cls, model, record_id, reason):
         transaction = Transaction()
-        with transaction.new_transaction() as failing:
-            Staged = Pool().get(model)
-            record = Staged(record_id)
-            if record.state in {'pending', 'error'}:
-                Staged.write([record], {
-                        'state': 'error',
-                        'error_reason': reason,
-                        })
-            failing.commit()
+        Staged = Pool().get(model)
+        locks = {'_lock_records': {Staged._table: [record_id]}}
+        try:
+            with transaction.new_transaction(**locks) as failing:
+                Staged = Pool().get(model)
+                record = Staged(record_id)
+                if record.state in {'pending', 'error'}:
+                    Staged.write([record], {
+                            'state': 'error',
+                            'error_reason': reason,
+                            })
+                failing.commit()
+        except backend.DatabaseOperationalError:
+            # Another approval holds it: the reason stays in the history
+            pass
 
     @classmethod
     def _record_history(cls, model, approved, failures, options, stats):
