@@ -186,17 +186,22 @@ def settle(page, delay=300):
 def open_action(page, *names):
     """Open the menu entry at the end of names, expanding the folders on
     the way, and return its tab"""
-    for name, child in zip(names, names[1:]):
+    def rows(name):
+        return page.locator('#menu tr').filter(has=page.locator(
+                f'div.column-char[title="{name}"]'))
+
+    # Under a sub-folder (Trash > Customers) the entry has a namesake
+    # above it: expect two rows and take the last one
+    nested = len(names) > 4
+    for index, (name, child) in enumerate(zip(names, names[1:])):
+        needed = 2 if nested and index == len(names) - 2 else 1
         menu_entry(page, name).wait_for()
-        if not menu_entry(page, child).is_visible():
-            menu_entry(page, name).locator('.expander').click()
-            menu_entry(page, child).wait_for()
+        if rows(child).count() < needed:
+            rows(name).last.locator('.expander').click()
+            rows(child).nth(needed - 1).wait_for()
     before = page.locator('#tablist > li').count()
-    # Under a sub-folder (Trash > Customers) the entry comes after the
-    # folder's namesakes: take the last row of that name
-    rows = page.locator('#menu tr').filter(has=page.locator(
-            f'div.column-char[title="{names[-1]}"]'))
-    (rows.last if len(names) > 4 else rows.first).locator(
+    entries = rows(names[-1])
+    (entries.last if nested else entries.first).locator(
         'div.column-char').click()
     page.locator('#tablist > li').nth(before).wait_for()
     settle(page)

@@ -360,7 +360,7 @@ def test_09_history_and_additional_transactions(walk):
     rows = browser.list_rows(page)
     expect(rows.first).to_be_visible()
     walk.shot('additional-transactions')
-    rows.first.locator('td[data-title]').first.dblclick()
+    rows.first.locator('td[data-title]:visible').first.dblclick()
     browser.settle(page)
     # The document field links to the invoice: open it
     tab.locator('[name="document"]:visible').first.locator(
