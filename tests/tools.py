@@ -56,6 +56,11 @@ def setup_accounting(config=None):
     configuration.tip_product = service("Tip")
     configuration.service_charge_product = service("Service Charge")
     configuration.sales_tax = tax
+    Account = Model.get('account.account', config=config)
+    fees = Account(parent=accounts['expense'].parent,
+        name="Processing Fees", type=accounts['expense'].type)
+    fees.save()
+    configuration.processing_fee_account = fees
     configuration.save()
 
     Account = Model.get('account.account', config=config)
