@@ -29,8 +29,16 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     service_charge_product = fields.Many2One(
         'product.product', "Service Charge Product",
         domain=[('type', '=', 'service')])
+    approval_queue_threshold = fields.Integer(
+        "Approval Queue Threshold", required=True,
+        help="Selections of more records are approved by the queue "
+        "workers, in chunks, instead of while the user waits.")
     processing_fee_account = fields.Many2One(
         'account.account', "Processing Fee Account",
         domain=[('type.expense', '=', True), ('closed', '!=', True)],
         help="The expense account of the processing fees the store "
         "keeps: booked against the clearing account of the payments.")
+
+    @classmethod
+    def default_approval_queue_threshold(cls):
+        return 200

@@ -183,6 +183,13 @@ class StagedMixin:
     def approve(cls, records):
         pass
 
+    @classmethod
+    def approve_queued(cls, records, options):
+        "Approve a chunk of records from the queue"
+        pool = Pool()
+        Approver = pool.get('commerce.approver')
+        Approver.approve(cls.__name__, [r.id for r in records], options)
+
     # Staging
 
     @classmethod

@@ -5,7 +5,11 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from ..models.approval import CHUNK
 
 DOCUMENT_MODELS = {'commerce.order', 'commerce.cash_sale'}
 
@@ -41,6 +45,9 @@ class ApproveResult(ModelView):
 
     approved = fields.Integer("Approved", readonly=True)
     failed = fields.Integer("Failed", readonly=True)
+    queued = fields.Integer("Queued", readonly=True,
+        help="Records handed to the queue workers: see the Approval History "
+        "for their results.")
     failures = fields.Text("Failures", readonly=True)
 
 
@@ -109,6 +116,7 @@ class Approve(Wizard):
         pool = Pool()
         Approver = pool.get('commerce.approver')
         Shop = pool.get('web.shop')
+        Config = pool.get('commerce.configuration')
         options = self._options()
         if self._documents and self.start.make_default:
             Shop.write(list({r.store for r in self.records}), {
@@ -118,6 +126,13 @@ class Approve(Wizard):
                     'commerce_create_receipt': options['receipt'],
                     })
         ids = [r.id for r in self._pending]
+        self.result.queued = 0
+        if len(ids) > Config(1).approval_queue_threshold:
+            self._queue(ids, options)
+            self.result.queued = len(ids)
+            self.result.approved = self.result.failed = 0
+            self.result.failures = None
+            return 'result'
         _, failures = Approver.approve(self.model.__name__, ids, options)
         self.result.approved = len(ids) - len(failures)
         self.result.failed = len(failures)
@@ -128,9 +143,18 @@ class Approve(Wizard):
             for i, reason in failures.items())
         return 'result'
 
+    def _queue(self, ids, options):
+        "Hand the approval to the queue workers, one task per chunk"
+        Staged = self.model
+        with Transaction().set_context(queue_name='cloud_commerce'):
+            for chunk in grouped_slice(ids, CHUNK):
+                Staged.__queue__.approve_queued(
+                    Staged.browse(list(chunk)), options)
+
     def default_result(self, fields):
         return {
             'approved': self.result.approved,
             'failed': self.result.failed,
+            'queued': self.result.queued,
             'failures': self.result.failures,
             }
