@@ -354,24 +354,24 @@ def test_09_history_and_additional_transactions(walk):
     walk.shot('approval-history')
     browser.close_tab(page)
 
-    tab = browser.open_action(page, 'Sales', 'Tools', 'Cloud Commerce',
+    browser.open_action(page, 'Sales', 'Tools', 'Cloud Commerce',
         'Additional Transactions')
     browser.click_screen_tab(page, "Sales Invoices")
     rows = browser.list_rows(page)
     expect(rows.first).to_be_visible()
     walk.shot('additional-transactions')
-    rows.first.locator('td[data-title]:visible').first.dblclick()
-    browser.settle(page)
-    # The document field links to the invoice: open it
-    tab.locator('[name="document"]:visible').first.locator(
-        'xpath=..').locator('button[title="Open the record"]').first.click()
-    invoice = page.locator('.modal-dialog:visible')
-    invoice.wait_for()
-    browser.settle(page)
-    expect(invoice).to_contain_text("Invoice")
+    # The Document column links to the invoice: follow it to its own tab
+    before = page.locator('#tablist > li').count()
+    rows.first.locator('td[data-title^="Document"] a').first.click()
+    page.locator('#tablist > li').nth(before).wait_for()
+    browser.settle(page, 800)
+    invoice = browser.current_tab(page)
+    # The invoice's own form (its total, its state)
+    expect(invoice.locator('[name="total_amount"]').first).to_be_attached()
+    expect(browser.field(page, 'state')).to_have_value(
+        re.compile('posted|paid'))
     walk.shot('invoice')
-    invoice.locator('.modal-footer button').first.click()
-    browser.settle(page)
+    browser.close_tab(page)
     browser.close_tab(page)
 
 
@@ -379,17 +379,23 @@ def test_10_export_a_list_to_csv(walk):
     page = walk.page
     browser.open_action(page, 'Sales', 'Tools', 'Cloud Commerce', 'Items')
     browser.click_screen_tab(page, "All")
-    browser.toolbar(page, 'export').click()
+    # Export is in the menu under the tab's title
+    tab = browser.current_tab(page)
+    tab.locator('nav a.navbar-brand.dropdown-toggle').first.click()
+    tab.locator('nav a#export').first.click()
     dialog = page.locator('.modal-dialog:visible')
     dialog.wait_for()
     browser.settle(page)
     walk.shot('export-dialog')
     with page.expect_download() as download_info:
-        dialog.locator('.modal-footer button').filter(
-            has_text=re.compile("Export|OK", re.I)).last.click()
+        dialog.locator('.modal-footer').get_by_role(
+            'button', name=re.compile("Save As", re.I)).click()
     path = download_info.value.path()
     with open(path, newline='', encoding='utf-8-sig') as fp:
         rows = list(csv.reader(fp))
     assert len(rows) > 1, rows
+    assert "SKU" in rows[0], rows[0]
+    dialog.locator('.modal-footer').get_by_role(
+        'button', name=re.compile("Close", re.I)).click()
     browser.settle(page)
     browser.close_tab(page)
