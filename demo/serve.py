@@ -135,6 +135,8 @@ def main(argv=None):
     # Ctrl-C reaches the whole process group; SIGTERM is turned into the
     # same clean stop
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    # A shell's background job inherits SIGINT ignored: Ctrl-C must work
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if not options.no_sandboxes:
             for vendor, port in [
