@@ -283,12 +283,12 @@ class Reconciliation(_AmountsMixin, ModelSQL, ModelView):
         line = Line.table_query()
 
         def count(condition):
-            return Sum(Case((condition, 1), else_=0))
+            return Count(Case((condition, line.id)))
         differs = (line.difference != 0) | (line.received_difference != 0)
         return line.select(
             Min(line.id).as_('id'),
             line.store, line.company, line.currency, line.date,
-            Count(Literal('*')).as_('source_count'),
+            Count(line.id).as_('source_count'),
             count(line.state == 'pending').as_('pending_count'),
             count(line.state == 'error').as_('error_count'),
             count(line.state == 'trashed').as_('trashed_count'),
