@@ -395,7 +395,9 @@ def test_10_export_a_list_to_csv(walk):
         rows = list(csv.reader(fp))
     assert len(rows) > 1, rows
     assert "SKU" in rows[0], rows[0]
-    dialog.locator('.modal-footer').get_by_role(
-        'button', name=re.compile("Close", re.I)).click()
-    browser.settle(page)
+    dialogs = page.locator('.modal-dialog:visible')
+    while dialogs.count():
+        dialogs.last.locator('.modal-footer').get_by_role(
+            'button', name="Close").last.click()
+        browser.settle(page)
     browser.close_tab(page)
