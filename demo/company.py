@@ -56,6 +56,10 @@ def setup_books(config, demo):
     configuration.tip_product = service("Tip")
     configuration.service_charge_product = service("Service Charge")
     configuration.sales_tax = tax
+    fees = Account(parent=accounts['expense'].parent,
+        name="Card Processing Fees", type=accounts['expense'].type)
+    fees.save()
+    configuration.processing_fee_account = fees
     configuration.save()
 
     clearing = Account(parent=accounts['payable'].parent,

@@ -25,7 +25,7 @@ MATCH_STATES = [
     (None, ""),
     ('matched', "Matched"),
     ('suggested', "Suggested"),
-    ('not_matched', "Not Matched"),
+    ('not_matched', "No Existing Record"),
     ]
 ACTIONS = [
     (None, ""),

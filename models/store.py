@@ -154,8 +154,10 @@ class Shop(metaclass=PoolMeta):
     def get_commerce_status_text(self, name):
         if self.commerce_status == 'online':
             when = self.commerce_last_sync
+            if not when:
+                return gettext('cloud_commerce.msg_status_connected')
             return gettext('cloud_commerce.msg_status_online',
-                when=when.strftime('%Y-%m-%d %H:%M UTC') if when else '')
+                when=when.strftime('%Y-%m-%d %H:%M UTC'))
         elif self.commerce_status == 'attention':
             return gettext('cloud_commerce.msg_status_attention',
                 reason=self.commerce_status_reason or '')
