@@ -353,12 +353,17 @@ class StagedDocumentMixin(StagedMixin):
         unmatched = [l for l in lines
             if not l.item or l.item.match_state != 'matched']
         not_ready = [l for l in lines if not l.item or not l.item.ready]
+        def names(lines):
+            return ', '.join(l.sku or l.name or '' for l in lines)
+        to_add = [l for l in unmatched if l not in not_ready]
         if not unmatched:
             summary = gettext('cloud_commerce.msg_all_items_matched')
-        else:
+        elif not_ready:
             summary = gettext('cloud_commerce.msg_items_not_matched',
-                count=len(unmatched),
-                items=', '.join(l.sku or l.name or '' for l in unmatched))
+                count=len(not_ready), items=names(not_ready))
+        else:
+            summary = gettext('cloud_commerce.msg_items_to_add',
+                count=len(to_add), items=names(to_add))
         ready = bool(lines) and not not_ready and all(
             c.ready for c in self.required_components())
         return {'items_summary': summary, 'ready': ready}
