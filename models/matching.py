@@ -471,9 +471,11 @@ class Matcher(Model):
                             ('salable', '=', True),
                             ], 'rec_name', needed['name_word'])]
         product_ids = sorted({f[1] for f in found})
-        names = {r['id']: r['rec_name'] for r in cls._search_read(
+        # The plain name, without the code: fuzzy scores compare names
+        names = {r['id']: (r.get('template.') or {}).get('name')
+            or r['rec_name'] for r in cls._search_read(
                 Product, [('salable', '=', True)], product_ids,
-                ['rec_name'])}
+                ['rec_name', 'template.name'])}
         return found, names
 
     @classmethod

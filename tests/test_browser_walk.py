@@ -249,7 +249,7 @@ def test_06_link_an_item_by_hand(walk):
     sku, code, numbers = linkable(walk)
     tab = browser.open_action(
         page, 'Sales', 'Tools', 'Cloud Commerce', 'Items')
-    # A near SKU finds no product: the item proposes ADD NEW
+    # A near SKU matches no product: the same-named one is only suggested
     browser.click_screen_tab(page, "All")
     search = tab.locator('.screen-container input[placeholder="Search"]')
     search.first.fill(sku)

@@ -362,6 +362,22 @@ class RulesTrytonTestCase(_DBTestCase):
             self.assertEqual(jane2.party, party)
 
     @with_transaction()
+    def test_near_sku_same_name_is_suggested(self):
+        "A product known under a near SKU is proposed, never matched"
+        company = create_company()
+        with set_company(company):
+            shop = create_store(company)
+            product = create_product("Notebook A5 - Lined", 'NB-A5-LN')
+            item, = stage('commerce.item', shop, [
+                    {'external_id': '1', 'name': "Notebook A5 - Lined",
+                        'sku': 'NB-A5-LIN'}])
+            self.assertEqual(item.match_state, 'suggested')
+            self.assertFalse(item.ready)
+            self.assertIsNone(item.product)
+            self.assertIn("Notebook A5 - Lined", item.match_explanation)
+            self.assertNotEqual(product.code, item.sku)
+
+    @with_transaction()
     def test_add_new_by_hand(self):
         "Add New clears a suggestion and makes the record ready"
         pool = Pool()
