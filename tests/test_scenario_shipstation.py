@@ -30,11 +30,19 @@ SEED = 7
 
 
 @pytest.fixture(scope='module')
-def sandbox():
-    url, stop = serve_in_thread(make_app(
-            seed=SEED, orders=80, rate_limit=100000))
+def sandbox_app():
+    return make_app(seed=SEED, orders=80, rate_limit=100000)
+
+
+@pytest.fixture(scope='module')
+def sandbox(sandbox_app):
+    url, stop = serve_in_thread(sandbox_app)
     yield url
     stop()
+
+
+def list_calls(app):
+    return {k: v for (g, k), v in app.stats.items() if g == 'path'}
 
 
 @pytest.fixture(scope='module')
@@ -73,17 +81,21 @@ def test_refresh_stages_every_kind(scenario):
     assert not log.error
 
 
-def test_refresh_twice_stages_nothing_twice(scenario):
+def test_refresh_twice_stages_nothing_twice(scenario, sandbox_app):
     store = scenario['store']
     Order = Model.get('commerce.order')
     before = len(Order.find([('store', '=', store.id)]))
+    calls_before = list_calls(sandbox_app)
     store.click('commerce_refresh')
+    calls = {path: count - calls_before.get(path, 0)
+        for path, count in list_calls(sandbox_app).items()}
+    # One list call per kind: the unchanged lists fit one page and the
+    # incremental orders window is empty
+    assert calls and all(count <= 1 for count in calls.values()), calls
     assert len(Order.find([('store', '=', store.id)])) == before
     Log = Model.get('commerce.sync.log')
     last = Log.find([('store', '=', store.id)], order=[('id', 'DESC')])[0]
-    print([(l.id, l.started, l.fetched, l.created, l.updated)
-            for l in Log.find([])])
-    assert last.created == 0
+    assert (last.created, last.updated, last.failed) == (0, 0, 0)
 
 
 def test_known_products_match_by_sku(scenario):
@@ -261,3 +273,25 @@ def test_concurrent_approvals_create_nothing_twice(scenario):
         assert kinds.count('invoice') <= 1
     approved = Order.find([('id', 'in', ids), ('state', '=', 'approved')])
     assert len(approved) == len(ids)
+
+
+def test_faults_every_record_exactly_once(scenario):
+    "With 20% of the calls failing, repeated syncs stage each order once"
+    app = make_app(seed=SEED + 1, orders=40, rate_limit=100000,
+        fault_rate=0.2, faults=('500', 'truncated'))
+    url, stop = serve_in_thread(app)
+    try:
+        store = create_store('shipstation', "Flaky Store", url,
+            scenario['setup'], shipstation_api_key='key',
+            shipstation_api_secret='secret')
+        for _ in range(2):
+            store.click('commerce_refresh')
+    finally:
+        stop()
+    assert app.count('fault', '500') + app.count('fault', 'truncated')
+    shipped = sorted(str(i) for i, o in app.orders.items()
+        if o.data['orderStatus'] == 'shipped')
+    Order = Model.get('commerce.order')
+    staged = sorted(o.external_id for o in Order.find([
+                ('store', '=', store.id)]))
+    assert staged == shipped
