@@ -52,7 +52,8 @@ class _AmountsMixin:
         "source total less its refunds, nothing for a cancelled order.")
     booked = Monetary(
         "Booked", currency='currency', digits='currency', readonly=True,
-        help="Posted invoices less posted credit notes.")
+        help="Posted invoices less posted credit notes, those credited "
+        "by hand included.")
     difference = Monetary(
         "Difference", currency='currency', digits='currency', readonly=True)
     expected_received = Monetary(
@@ -218,21 +219,51 @@ class ReconciliationLine(_AmountsMixin, ModelSQL, ModelView):
 
     @classmethod
     def _booked(cls):
-        "Posted invoices and credit notes per staged record"
+        """Posted invoices and credit notes per staged record: those the
+        approval made, and the credit notes made from them by hand"""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        invoice = Invoice.__table__()
+        booked = cls._booked_invoices()
+        return (booked
+            .join(invoice, condition=booked.invoice == invoice.id)
+            .select(
+                booked.source.as_('source'),
+                _sum(invoice.total_amount_cache).as_('amount'),
+                where=invoice.state.in_(BOOKED_INVOICE_STATES),
+                group_by=[booked.source]))
+
+    @classmethod
+    def _booked_invoices(cls):
+        "Distinct (source, invoice) of the record's invoices and credits"
         pool = Pool()
         Document = pool.get('commerce.document')
         Invoice = pool.get('account.invoice')
+        Line = pool.get('account.invoice.line')
         document = Document.__table__()
+        document2 = Document.__table__()
         invoice = Invoice.__table__()
-        return (document
+        line = Line.__table__()
+        credit_line = Line.__table__()
+        linked = (document
             .join(invoice, condition=document.document == Concat(
                     'account.invoice,', invoice.id))
             .select(
                 document.source.as_('source'),
-                _sum(invoice.total_amount_cache).as_('amount'),
-                where=document.kind.in_(['invoice', 'credit_note'])
-                & invoice.state.in_(BOOKED_INVOICE_STATES),
-                group_by=[document.source]))
+                invoice.id.as_('invoice'),
+                where=document.kind.in_(['invoice', 'credit_note'])))
+        # Tryton's credit copies each line with the credited line as origin
+        credited = (document2
+            .join(line, condition=document2.document == Concat(
+                    'account.invoice,', line.invoice))
+            .join(credit_line, condition=credit_line.origin == Concat(
+                    'account.invoice.line,', line.id))
+            .select(
+                document2.source.as_('source'),
+                credit_line.invoice.as_('invoice'),
+                where=document2.kind == 'invoice'))
+        # UNION (not ALL): the approval's own credit notes are both
+        return linked | credited
 
     @classmethod
     def _received(cls):
