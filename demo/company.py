@@ -8,10 +8,19 @@ with the seed the demo sandboxes use, so part of the synchronized records
 MATCH, the others are ADD NEW, and three products carry a near SKU that a
 human links by hand.
 """
+import datetime as dt
 from decimal import Decimal
 
 SEED = 1
 TAX_RATE = Decimal('.08')
+# The Square sandbox's Tokyo shop sells in yen, with Japan's consumption
+# tax included in its prices: (code, name, symbol, digits, units for one
+# unit of the company currency, tax name, tax rate)
+FOREIGN_CURRENCIES = [
+    ('JPY', "Japanese Yen", '¥', 0, Decimal(150),
+        "Consumption Tax", Decimal('.10')),
+    ]
+RATES_FROM = dt.date(2024, 1, 1)
 
 
 def setup_books(config, demo):
@@ -135,8 +144,48 @@ def create_known_customers(config, demo):
     Party.save(parties)
 
 
+def create_foreign_currencies(config, demo, currencies=FOREIGN_CURRENCIES):
+    """The currencies the stores sell in beside the company's, each with
+    its rate, its receipts journal and its sales tax, and the accounts of
+    the exchange differences"""
+    from proteus import Model
+    Account = Model.get('account.account', config=config)
+    Currency = Model.get('currency.currency', config=config)
+    PaymentJournal = Model.get('account.payment.journal', config=config)
+    Tax = Model.get('account.tax', config=config)
+    accounts = demo.accounts
+    for type_, name in [('revenue', "Currency Exchange Gains"),
+            ('expense', "Currency Exchange Losses")]:
+        account = Account(parent=accounts[type_].parent, name=name,
+            type=accounts[type_].type)
+        account.save()
+        accounts[f'exchange_{type_}'] = account
+    AccountConfiguration = Model.get('account.configuration', config=config)
+    account_configuration = AccountConfiguration(1)
+    account_configuration.currency_exchange_credit_account = (
+        accounts['exchange_revenue'])
+    account_configuration.currency_exchange_debit_account = (
+        accounts['exchange_expense'])
+    account_configuration.save()
+
+    for code, name, symbol, digits, rate, tax_name, tax_rate in currencies:
+        currency = Currency(name=name, code=code, symbol=symbol,
+            digits=digits, rounding=Decimal(1).scaleb(-digits))
+        currency.rates.new(date=RATES_FROM, rate=rate)
+        currency.save()
+        journal = demo.payment_journal
+        PaymentJournal(name=f"{journal.name} {code}", currency=currency,
+            process_method=journal.process_method,
+            clearing_journal=journal.clearing_journal,
+            clearing_account=journal.clearing_account).save()
+        Tax(name=tax_name, description=tax_name, type='percentage',
+            rate=tax_rate, invoice_account=demo.tax.invoice_account,
+            credit_note_account=demo.tax.credit_note_account).save()
+
+
 STEPS = [
     setup_books,
+    create_foreign_currencies,
     create_known_products,
     create_known_customers,
     ]
