@@ -375,7 +375,42 @@ def test_09_history_and_additional_transactions(walk):
     browser.close_tab(page)
 
 
-def test_10_export_a_list_to_csv(walk):
+def test_10_reconciliation_shows_no_difference(walk):
+    page = walk.page
+    browser.open_action(
+        page, 'Sales', 'Tools', 'Cloud Commerce', 'Reconciliation')
+    # It opens on the days with a difference: there is none
+    expect(browser.current_tab(page).locator(
+            '.nav-tabs a', has_text="Differences")).to_be_visible()
+    expect(browser.list_rows(page)).to_have_count(0)
+    walk.shot('reconciliation-differences')
+    browser.click_screen_tab(page, "All")
+    search = browser.current_tab(page).locator(
+        'input[placeholder="Search"]').first
+    search.fill('Approved: >=1')
+    search.press('Enter')
+    browser.settle(page, 800)
+    rows = browser.list_rows(page)
+    expect(rows.first).to_be_visible()
+
+    def column(name):
+        return [' '.join(cell.inner_text().split()) for cell in rows.locator(
+                f'td[data-title="{name}: "]').all()]
+    # The three orders approved above, booked to the cent
+    assert sum(int(c) for c in column("Approved")) == 3
+    zero = re.compile(r'\D*0\.00')
+    assert all(zero.fullmatch(d) for d in column("Difference"))
+    booked = column("Booked")
+    assert booked == column("Expected Booked"), booked
+    assert not any(zero.fullmatch(b) for b in booked), booked
+    walk.shot('reconciliation-approved-days')
+    browser.toolbar(page, 'switch_').click()
+    browser.settle(page, 800)
+    walk.shot('reconciliation-graph')
+    browser.close_tab(page)
+
+
+def test_11_export_a_list_to_csv(walk):
     page = walk.page
     browser.open_action(page, 'Sales', 'Tools', 'Cloud Commerce', 'Items')
     browser.click_screen_tab(page, "All")
