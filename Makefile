@@ -125,15 +125,26 @@ demo-reset:
 
 # --- test ------------------------------------------------------------------
 
+# The two database suites run side by side, one Python process per core;
+# make -O prints the output of each whole, when it ends
+DATABASE_SUITES := test-sqlite test-postgresql
+
 test: install
-	@failed=; \
-	for suite in lint test-sqlite test-postgresql test-browser; do \
-		$(MAKE) --no-print-directory $$suite || failed="$$failed $$suite"; \
-	done; \
+	@mkdir -p $(CACHE); rm -f $(CACHE)/*.failed; \
+	$(MAKE) --no-print-directory lint || touch $(CACHE)/lint.failed; \
+	$(MAKE) --no-print-directory -j2 -k -O \
+		$(addprefix suite-,$(DATABASE_SUITES)) || true; \
+	$(MAKE) --no-print-directory test-browser \
+		|| touch $(CACHE)/test-browser.failed; \
+	failed=$$(cd $(CACHE) && ls *.failed 2>/dev/null \
+		| sed 's/\.failed$$//' | xargs); \
 	if [ -n "$$failed" ]; then \
-		echo "make test: FAILED:$$failed"; exit 1; \
+		echo "make test: FAILED: $$failed"; exit 1; \
 	fi; \
 	echo "make test: all suites passed"
+
+suite-%:
+	@$(MAKE) --no-print-directory $* || { touch $(CACHE)/$*.failed; exit 1; }
 
 lint: $(PY)
 	@echo "== ruff check ."
