@@ -244,13 +244,31 @@ class DocumentBuilder(Model):
         pool = Pool()
         InvoiceTax = pool.get('account.invoice.tax')
         new = []
+        base = cls.tax_base(record, invoice)
         for tax, amount in cls.tax_amounts(record, cache):
             new.append(InvoiceTax(
                     manual=True, tax=tax, description=tax.description,
-                    account=tax.invoice_account,
-                    base=invoice.untaxed_amount, amount=amount))
+                    account=tax.invoice_account, base=base, amount=amount))
         if new:
             invoice.taxes = list(invoice.taxes) + new
+
+    @classmethod
+    def tax_base(cls, record, invoice):
+        """The untaxed amount the source charged its tax on: the lines that
+        bear tax (not the shipping, tips or service charges beside them),
+        or the whole invoice when the source does not tell which"""
+        taxed = [l for l in record.lines if l.tax_amount]
+        if not taxed or (sum(l.tax_amount for l in taxed)
+                != cls.source_tax(record)):
+            return invoice.untaxed_amount
+        return sum(record.currency.round(cls._net_amount(l)) for l in taxed)
+
+    @staticmethod
+    def _net_amount(line):
+        "The line's amount before tax and after its discount"
+        if line.__name__ == 'commerce.order.line':
+            return line.quantity * line.unit_price
+        return line.total - line.tax_amount
 
     @classmethod
     def tax_amounts(cls, record, cache=None):

@@ -283,6 +283,40 @@ def test_every_record_books_to_the_cent(books, booked):
     assert not mismatches, (len(mismatches), mismatches[:8])
 
 
+def _expected_tax_base(case, untaxed):
+    "What the source charged its tax on, from the corpus' own figures"
+    taxed = [l for l in case['lines'] if D(l['tax'])]
+    if not taxed or sum(D(l['tax']) for l in taxed) != D(case['tax']):
+        return untaxed
+    digits = D('1') if case['currency'] == 'JPY' else D('0.01')
+    if case['kind'] == 'order':
+        return sum((D(l['quantity']) * D(l['unit_price'])).quantize(digits)
+            for l in taxed)
+    return sum(D(l['total']) - D(l['tax']) for l in taxed)
+
+
+def test_tax_base_is_what_the_tax_was_charged_on(books, booked):
+    "Shipping, tips and service charges beside the taxed lines stay out"
+    bases, narrower = {}, 0
+    with _transaction(books):
+        pool = Pool()
+        Order = pool.get('commerce.order')
+        CashSale = pool.get('commerce.cash_sale')
+        records = {r.external_id: r
+            for r in Order.search([]) + CashSale.search([])}
+        for case in CORPUS:
+            if not D(case['tax']):
+                continue
+            invoice, = _documents(pool, records[case['id']], 'invoice')
+            expected = _expected_tax_base(case, invoice.untaxed_amount)
+            narrower += expected != invoice.untaxed_amount
+            got = {t.base for t in invoice.taxes}
+            if got != {expected}:
+                bases[case['id']] = (got, expected)
+    assert not bases, bases
+    assert narrower >= 10
+
+
 def test_jpy_and_eur_booked_in_their_currency(books, booked):
     with _transaction(books):
         pool = Pool()
