@@ -10,6 +10,7 @@ query secrets or bodies.
 import json
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -105,13 +106,16 @@ def error_for(response):
 
 
 def _summary(data):
+    "One line of at most 500 characters: an error page's text, not its tags"
     if isinstance(data, dict):
         for key in ('message', 'Message', 'ExceptionMessage', 'errors'):
             if data.get(key):
-                return str(data[key])[:500]
+                data = data[key]
+                break
     if data is None:
         return 'no body'
-    return str(data)[:500]
+    text = re.sub(r'<[^>]*>', ' ', str(data))
+    return ' '.join(text.split())[:500]
 
 
 def _safe_url(url):

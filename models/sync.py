@@ -68,8 +68,10 @@ class Shop(metaclass=PoolMeta):
                 self.id, exception.__class__.__name__)
             log.error = str(exception)
             self.commerce_status = 'attention'
+            # A Char holds one line
             self.commerce_status_reason = gettext(
-                'cloud_commerce.msg_sync_failed', error=str(exception))
+                'cloud_commerce.msg_sync_failed',
+                error=' '.join(str(exception).split()))
         else:
             self.commerce_status = 'online'
             self.commerce_status_reason = None

@@ -339,6 +339,23 @@ def test_5xx_then_success(client, clock):
 
 
 @responses.activate
+def test_error_page_summarized_on_one_line(clock):
+    "A proxy's HTML error page becomes one readable line, no markup"
+    client = ShipStationClient(
+        BASE, 'KEY', 'SECRET', sleep=clock.sleep, clock=clock,
+        max_retries=1)
+    for _ in range(2):
+        responses.add(responses.GET, ORDERS, status=502,
+            content_type='text/html', body='<!doctype html>\n<html>\n'
+            '<title>502 Bad Gateway</title>\n<h1>Bad  Gateway</h1>\n</html>')
+    with pytest.raises(TransientError) as info:
+        list(client.iter_orders())
+    message = str(info.value)
+    assert '\n' not in message and '<' not in message, message
+    assert message.endswith(': 502 Bad Gateway Bad Gateway'), message
+
+
+@responses.activate
 def test_timeout_then_success(client, clock):
     responses.add(responses.GET, ORDERS, body=requests.ReadTimeout())
     responses.add(responses.GET, ORDERS, body=requests.ConnectionError())
