@@ -4,7 +4,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 
-from .staging import StagedDocumentMixin, to_naive_utc
+from .staging import StagedDocumentMixin, staged_line_mixin, to_naive_utc
 
 
 class CashSale(StagedDocumentMixin, ModelSQL, ModelView):
@@ -158,12 +158,12 @@ class CashSale(StagedDocumentMixin, ModelSQL, ModelView):
             Line.write(*line_writes)
 
 
-class CashSaleLine(ModelSQL, ModelView):
+class CashSaleLine(
+        staged_line_mixin('commerce.cash_sale', 'cash_sale', "Cash Sale"),
+        ModelSQL, ModelView):
     "Staged Cash Sale Line"
     __name__ = 'commerce.cash_sale.line'
 
-    cash_sale = fields.Many2One(
-        'commerce.cash_sale', "Cash Sale", required=True, ondelete='CASCADE')
     external_id = fields.Char("External ID", readonly=True)
     item_external_id = fields.Char("Item External ID", readonly=True)
     item = fields.Many2One(
@@ -178,25 +178,18 @@ class CashSaleLine(ModelSQL, ModelView):
         "Discount", currency='currency', digits='currency', readonly=True)
     total = Monetary(
         "Total", currency='currency', digits='currency', readonly=True)
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"),
-        'on_change_with_currency')
 
     @property
     def sku(self):
         return self.item.sku if self.item else None
 
-    @fields.depends('cash_sale', '_parent_cash_sale.currency')
-    def on_change_with_currency(self, name=None):
-        return self.cash_sale.currency if self.cash_sale else None
 
-
-class CashSaleTender(ModelSQL, ModelView):
+class CashSaleTender(
+        staged_line_mixin('commerce.cash_sale', 'cash_sale', "Cash Sale"),
+        ModelSQL, ModelView):
     "Staged Cash Sale Tender"
     __name__ = 'commerce.cash_sale.tender'
 
-    cash_sale = fields.Many2One(
-        'commerce.cash_sale', "Cash Sale", required=True, ondelete='CASCADE')
     external_id = fields.Char("Payment ID", readonly=True)
     tender_type = fields.Char("Type", readonly=True)
     amount = Monetary(
@@ -207,10 +200,3 @@ class CashSaleTender(ModelSQL, ModelView):
     processing_fee = Monetary(
         "Processing Fee", currency='currency', digits='currency',
         readonly=True)
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"),
-        'on_change_with_currency')
-
-    @fields.depends('cash_sale', '_parent_cash_sale.currency')
-    def on_change_with_currency(self, name=None):
-        return self.cash_sale.currency if self.cash_sale else None

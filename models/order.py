@@ -6,7 +6,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 
-from .staging import StagedDocumentMixin, to_naive_utc
+from .staging import StagedDocumentMixin, staged_line_mixin, to_naive_utc
 
 
 class Order(StagedDocumentMixin, ModelSQL, ModelView):
@@ -231,12 +231,12 @@ class Order(StagedDocumentMixin, ModelSQL, ModelView):
             [self.marketplace] if self.marketplace else [])
 
 
-class OrderLine(ModelSQL, ModelView):
+class OrderLine(
+        staged_line_mixin('commerce.order', 'order', "Order"),
+        ModelSQL, ModelView):
     "Staged Order Line"
     __name__ = 'commerce.order.line'
 
-    order = fields.Many2One(
-        'commerce.order', "Order", required=True, ondelete='CASCADE')
     external_id = fields.Char("External ID", readonly=True)
     item_external_id = fields.Char("Item External ID", readonly=True)
     item = fields.Many2One(
@@ -249,18 +249,11 @@ class OrderLine(ModelSQL, ModelView):
     tax_amount = Monetary(
         "Tax", currency='currency', digits='currency', readonly=True)
     adjustment = fields.Boolean("Adjustment", readonly=True)
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"),
-        'on_change_with_currency')
     product = fields.Function(
         fields.Many2One('product.product', "Product"),
         'on_change_with_product')
     amount = fields.Function(Monetary(
             "Amount", currency='currency', digits='currency'), 'get_amount')
-
-    @fields.depends('order', '_parent_order.currency')
-    def on_change_with_currency(self, name=None):
-        return self.order.currency if self.order else None
 
     @fields.depends('item')
     def on_change_with_product(self, name=None):

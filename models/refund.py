@@ -14,6 +14,7 @@ from trytond.pyson import Eval
 
 from ..exceptions import ApprovalError
 from .sale import balanced
+from .staging import staged_line_mixin
 
 BOOKABLE = {'COMPLETED', 'APPROVED'}
 
@@ -98,12 +99,12 @@ class CashSale(metaclass=PoolMeta):
                 for r in s.refunds if r.bookable])
 
 
-class CashSaleTax(ModelSQL, ModelView):
+class CashSaleTax(
+        staged_line_mixin('commerce.cash_sale', 'cash_sale', "Cash Sale"),
+        ModelSQL, ModelView):
     "Staged Cash Sale Tax"
     __name__ = 'commerce.cash_sale.tax'
 
-    cash_sale = fields.Many2One(
-        'commerce.cash_sale', "Cash Sale", required=True, ondelete='CASCADE')
     name = fields.Char("Name", readonly=True)
     tax_type = fields.Selection([
             ('ADDITIVE', "Additive"),
@@ -112,21 +113,14 @@ class CashSaleTax(ModelSQL, ModelView):
     percentage = fields.Numeric("Percentage", readonly=True)
     amount = Monetary(
         "Amount", currency='currency', digits='currency', readonly=True)
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"),
-        'on_change_with_currency')
-
-    @fields.depends('cash_sale', '_parent_cash_sale.currency')
-    def on_change_with_currency(self, name=None):
-        return self.cash_sale.currency if self.cash_sale else None
 
 
-class CashSaleRefund(ModelSQL, ModelView):
+class CashSaleRefund(
+        staged_line_mixin('commerce.cash_sale', 'cash_sale', "Cash Sale"),
+        ModelSQL, ModelView):
     "Staged Cash Sale Refund"
     __name__ = 'commerce.cash_sale.refund'
 
-    cash_sale = fields.Many2One(
-        'commerce.cash_sale', "Cash Sale", required=True, ondelete='CASCADE')
     external_id = fields.Char("Refund ID", readonly=True)
     payment_external_id = fields.Char("Payment ID", readonly=True)
     status = fields.Char("Status", readonly=True)
@@ -141,13 +135,6 @@ class CashSaleRefund(ModelSQL, ModelView):
         'account.invoice', "Credit Note", readonly=True)
     payment = fields.Many2One(
         'account.payment', "Refund Payment", readonly=True)
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"),
-        'on_change_with_currency')
-
-    @fields.depends('cash_sale', '_parent_cash_sale.currency')
-    def on_change_with_currency(self, name=None):
-        return self.cash_sale.currency if self.cash_sale else None
 
     @staticmethod
     def values(refund):

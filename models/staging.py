@@ -1,7 +1,8 @@
 # This file is part of cloud_commerce.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 """What every staged record shares: store, external id, payload, state,
-match decision; and the batch upsert that stages connector records."""
+match decision; the batch upsert that stages connector records; and the
+link of a staged line to its document."""
 import datetime as dt
 import hashlib
 import json
@@ -380,3 +381,24 @@ class StagedDocumentMixin(StagedMixin):
             to_write.extend(([record], record.compute_readiness()))
         if to_write:
             cls.write(*to_write)
+
+
+def staged_line_mixin(parent_model, parent_name, string):
+    """Return a mixin for the lines of a staged document: the required link
+    parent_name to parent_model, deleted with it, and the parent's currency
+    """
+
+    class StagedLineMixin:
+        __slots__ = ()
+        currency = fields.Function(
+            fields.Many2One('currency.currency', "Currency"),
+            'on_change_with_currency')
+
+        @fields.depends(parent_name, '_parent_%s.currency' % parent_name)
+        def on_change_with_currency(self, name=None):
+            parent = getattr(self, parent_name)
+            return parent.currency if parent else None
+
+    setattr(StagedLineMixin, parent_name, fields.Many2One(
+            parent_model, string, required=True, ondelete='CASCADE'))
+    return StagedLineMixin
