@@ -12,6 +12,7 @@ class Customer(StagedMixin, ModelSQL, ModelView):
     __name__ = 'commerce.customer'
     _target_field = 'party'
     _canonical_kind = 'customer'
+    _record_fields = ('name', 'email', 'phone')
 
     name = fields.Char("Name", readonly=True)
     email = fields.Char("Email", readonly=True)
@@ -46,9 +47,6 @@ class Customer(StagedMixin, ModelSQL, ModelView):
         values = super().values_from_record(record)
         address = record.address
         values.update({
-                'name': record.name,
-                'email': record.email,
-                'phone': record.phone,
                 'company_name': record.company,
                 'street': address.street if address else None,
                 'city': address.city if address else None,

@@ -11,6 +11,7 @@ class Location(StagedMixin, ModelSQL, ModelView):
     __name__ = 'commerce.location'
     _target_field = 'warehouse'
     _canonical_kind = 'location'
+    _record_fields = ('name', 'location_type', 'marketplace')
 
     name = fields.Char("Name", readonly=True)
     location_type = fields.Selection([
@@ -25,19 +26,6 @@ class Location(StagedMixin, ModelSQL, ModelView):
     point = fields.Many2One(
         'sale.point', "Point of Sale", readonly=True, ondelete='RESTRICT',
         states={'invisible': Eval('location_type') != 'pos'})
-
-    def get_rec_name(self, name):
-        return self.name or self.external_id
-
-    @classmethod
-    def values_from_record(cls, record):
-        values = super().values_from_record(record)
-        values.update({
-                'name': record.name,
-                'location_type': record.location_type,
-                'marketplace': record.marketplace,
-                })
-        return values
 
     def new_target(self):
         "Locations are never created: the store's warehouse is used"

@@ -11,25 +11,13 @@ class SalesPerson(StagedMixin, ModelSQL, ModelView):
     __name__ = 'commerce.sales_person'
     _target_field = 'employee'
     _canonical_kind = 'sales_person'
+    _record_fields = ('name', 'email', 'phone')
 
     name = fields.Char("Name", readonly=True)
     email = fields.Char("Email", readonly=True)
     phone = fields.Char("Phone", readonly=True)
     employee = fields.Many2One(
         'company.employee', "Employee", readonly=True, ondelete='RESTRICT')
-
-    def get_rec_name(self, name):
-        return self.name or self.external_id
-
-    @classmethod
-    def values_from_record(cls, record):
-        values = super().values_from_record(record)
-        values.update({
-                'name': record.name,
-                'email': record.email,
-                'phone': record.phone,
-                })
-        return values
 
     def new_target(self):
         "Return an unsaved employee (and party) from the source's fields"

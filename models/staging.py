@@ -63,6 +63,8 @@ class StagedMixin:
     _target_field = None
     _target_model = None
     _canonical_kind = None
+    # The canonical record's attributes stored as is in same-named fields
+    _record_fields = ()
 
     store = fields.Many2One(
         'web.shop', "Store", required=True, readonly=True,
@@ -144,6 +146,8 @@ class StagedMixin:
         return [('store.' + clause[0],) + tuple(clause[1:])]
 
     def get_rec_name(self, name):
+        if self._rec_name in self._fields:
+            return getattr(self, self._rec_name) or self.external_id
         return self.external_id
 
     @property
@@ -196,10 +200,12 @@ class StagedMixin:
     @classmethod
     def values_from_record(cls, record):
         "Return the column values of a canonical record"
-        return {
-            'source_modified': to_naive_utc(record.modified_at),
-            'payload': payload_json(record.raw),
-            }
+        values = {f: getattr(record, f) for f in cls._record_fields}
+        values.update({
+                'source_modified': to_naive_utc(record.modified_at),
+                'payload': payload_json(record.raw),
+                })
+        return values
 
     @staticmethod
     def get_currency(code):
