@@ -128,7 +128,11 @@ def safe_lower_bound(naive):
 
 
 def safe_upper_bound(naive):
-    "The earliest wall time not before ``naive`` that is not ambiguous."
+    """The earliest whole-second wall time not before ``naive`` that is not
+    ambiguous (filters have no fraction: truncating would leave out what
+    changed in the last second)."""
+    if naive.microsecond:
+        naive = naive.replace(microsecond=0) + dt.timedelta(seconds=1)
     while is_ambiguous(naive):
         naive = naive.replace(minute=0, second=0, microsecond=0) + (
             dt.timedelta(hours=1))

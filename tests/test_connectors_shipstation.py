@@ -186,6 +186,15 @@ def test_safe_bounds_step_out_of_the_ambiguous_hour():
     assert timezones.safe_lower_bound(ordinary) == ordinary
 
 
+def test_upper_bound_keeps_the_last_second():
+    "A change at 10:00:00.4 is inside a window that ends at 10:00:00.7"
+    wall = dt.datetime(2024, 5, 1, 10, 0, 0, 700000)
+    assert timezones.safe_upper_bound(wall) == dt.datetime(
+        2024, 5, 1, 10, 0, 1)
+    whole = dt.datetime(2024, 5, 1, 10, 0, 0)
+    assert timezones.safe_upper_bound(whole) == whole
+
+
 def test_negative_quantity_names_record_and_field():
     raw = raw_order(123)
     raw['items'][0]['quantity'] = -1
