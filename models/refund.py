@@ -4,6 +4,7 @@
 becomes a credit note and a refund payment; the original documents are
 never rewritten."""
 import json
+import types
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -12,7 +13,9 @@ from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
-from ..exceptions import ApprovalError
+from ..connectors.errors import ValidationError
+from ..connectors.shipstation import order_from_raw
+from ..exceptions import ApprovalError, StagingValueError
 from .sale import balanced
 from .staging import staged_line_mixin
 
@@ -322,6 +325,40 @@ class Order(metaclass=PoolMeta):
                 'credited': True,
                 'changed_after_approval': False,
                 })
+        # A changed order's new version goes back to review
+        cls.restage(cls.browse([o for o in orders if not o.source_cancelled]))
+
+    @classmethod
+    def restage(cls, orders):
+        """Stage again the version the store sent last (kept in the payload)
+        to be reviewed and approved anew; the credited version's documents
+        stay linked to the order"""
+        to_write, by_store = [], {}
+        for order in orders:
+            # What the shipments told, which the order's payload does not hold
+            shipped = types.SimpleNamespace(carrier=order.carrier,
+                service=order.service, tracking_number=order.tracking_number,
+                ship_date=order.ship_date)
+            try:
+                record = order_from_raw(
+                    json.loads(order.payload, parse_float=Decimal),
+                    order.currency.code, shipped)
+                values = cls._replace_lines(
+                    order, cls.values_from_record(record))
+            except (ValidationError, StagingValueError) as error:
+                to_write.extend(([order], {
+                            'state': 'error', 'error_reason': str(error),
+                            'sale': None, 'credited': False}))
+                continue
+            values.update(state='pending', error_reason=None, sale=None,
+                credited=False)
+            to_write.extend(([order], values))
+            by_store.setdefault(order.store, []).append(record)
+        if to_write:
+            cls.write(*to_write)
+        for store, records in by_store.items():
+            cls.link_components(store, records)
+        cls.match(cls.browse(orders))
 
 
 def _booked_invoice(record):

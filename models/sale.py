@@ -43,7 +43,8 @@ class DocumentBuilder(Model):
         pool = Pool()
         Sale = pool.get('sale.sale')
         Staged = records[0].__class__
-        sales = [cls.build_sale(r, options) for r in records]
+        shipped = cls.shipped_before(records)
+        sales = [cls.build_sale(r, options, r.id in shipped) for r in records]
         Sale.save(sales)
         Sale.quote(sales)
         Sale.confirm(sales)
@@ -75,7 +76,19 @@ class DocumentBuilder(Model):
         return Pool().get('commerce.configuration')(1)
 
     @classmethod
-    def build_sale(cls, record, options):
+    def shipped_before(cls, records):
+        """The ids of the records whose goods an earlier approval shipped
+        (a changed order approved again after its credit)"""
+        Document = Pool().get('commerce.document')
+        documents = Document.search([
+                ('source', 'in', [str(r) for r in records]),
+                ('kind', '=', 'shipment'),
+                ])
+        return {d.source.id for d in documents
+            if d.document and d.document.state == 'done'}
+
+    @classmethod
+    def build_sale(cls, record, options, shipped_before=False):
         store = record.store
         party = record.customer.party if record.customer else None
         if not party:
@@ -91,8 +104,9 @@ class DocumentBuilder(Model):
         sale.origin = record
         sale.reference = record.number
         sale.sale_date = cls._date(record)
-        sale.shipment_method = (
-            'order' if options.get('shipment') else 'manual')
+        # Goods shipped once are not shipped again
+        sale.shipment_method = ('order'
+            if options.get('shipment') and not shipped_before else 'manual')
         sale.invoice_method = 'order' if options.get('invoice') else 'manual'
         sale.description = record.rec_name
         sale.lines = cls.build_lines(record, sale)

@@ -2,6 +2,7 @@
 # of this repository contains the full copyright notices and license terms.
 """One ShipStation store from the sandbox through staging, matching and
 approval to paid invoices, on the real ORM (proteus)."""
+import datetime as dt
 import threading
 from decimal import Decimal
 
@@ -295,3 +296,55 @@ def test_faults_every_record_exactly_once(scenario):
     staged = sorted(o.external_id for o in Order.find([
                 ('store', '=', store.id)]))
     assert staged == shipped
+
+
+def test_order_changed_after_approval_credited_then_booked_again(
+        scenario, sandbox_app):
+    "The store adds to a shipped order: credit the old, approve the new"
+    store = scenario['store']
+    Order = Model.get('commerce.order')
+    Document = Model.get('commerce.document')
+    Line = Model.get('commerce.reconciliation.line')
+    shipped = {d.source.id for d in Document.find([
+                ('kind', '=', 'shipment'),
+                ('source', 'like', 'commerce.order,%'),
+                ])}
+    order = next(o for o in Order.find([
+                ('store', '=', store.id), ('state', '=', 'approved'),
+                ('credited', '=', False), ('amount_paid', '>', 0)])
+        if o.id in shipped)
+    old_total = order.total
+    source = sandbox_app.orders[int(order.external_id)]
+    extra = Decimal('5.00')
+    for name in ['shippingAmount', 'orderTotal', 'amountPaid']:
+        source.data[name] += extra
+    # Changed now, as a real store's clock says
+    sandbox_app._touch(source, dt.datetime.now(dt.timezone.utc))
+    store.click('commerce_refresh')
+    order.reload()
+    assert order.changed_after_approval and order.state == 'approved'
+    assert order.total == old_total  # the books are not rewritten
+
+    order.click('credit')
+    order.reload()
+    # The old version is credited, the store's version waits for review
+    assert order.state == 'pending'
+    assert order.total == old_total + extra
+    assert not order.changed_after_approval and not order.credited
+    approve = Wizard('commerce.approve', [order])
+    approve.execute('approve')
+    assert approve.form.approved == 1, approve.form.failures
+    order.reload()
+    documents = Document.find([('source', '=', f'commerce.order,{order.id}')])
+    invoices = [d.document for d in documents if d.kind == 'invoice']
+    credits = [d.document for d in documents if d.kind == 'credit_note']
+    assert sorted(i.total_amount for i in invoices) == sorted(
+        [old_total, old_total + extra])
+    assert [c.total_amount for c in credits] == [-old_total]
+    assert sum(i.total_amount for i in invoices + credits) == order.total
+    # The goods left once: the new sale ships nothing again
+    assert len([d for d in documents if d.kind == 'shipment']) == 1
+    assert not order.sale.shipments
+    line, = Line.find([('source', '=', f'commerce.order,{order.id}')])
+    assert line.difference == 0 and line.received_difference == 0
+    assert line.booked == order.total
