@@ -240,7 +240,7 @@ class Order(metaclass=PoolMeta):
     credited = fields.Boolean(
         "Credited", readonly=True,
         help="What was booked for this order was credited after the store "
-        "changed or cancelled it.")
+        "cancelled it (a changed order goes back to review instead).")
     source_cancelled = fields.Function(
         fields.Boolean("Cancelled at the Source"), 'get_source_cancelled')
 
