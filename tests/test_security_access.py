@@ -7,7 +7,11 @@ from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.modules.company.tests import create_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 
@@ -39,6 +43,12 @@ class SecurityTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         activate_module('cloud_commerce')
+
+    @classmethod
+    def tearDownClass(cls):
+        # As Tryton's own test cases: close the pooled connections so that
+        # the next test module can restore its database
+        drop_db()
 
     def setup_records(self):
         pool = Pool()

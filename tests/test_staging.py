@@ -11,7 +11,11 @@ from trytond.modules.cloud_commerce.connectors.errors import ValidationError
 from trytond.modules.cloud_commerce.connectors.records import Order, OrderLine
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 
 WHEN = dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.timezone.utc)
 
@@ -38,6 +42,12 @@ class StagingTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         activate_module('cloud_commerce')
+
+    @classmethod
+    def tearDownClass(cls):
+        # As Tryton's own test cases: close the pooled connections so that
+        # the next test module can restore its database
+        drop_db()
 
     def store(self):
         pool = Pool()
