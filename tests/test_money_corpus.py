@@ -207,6 +207,13 @@ def booked(books):
         }
 
 
+def _staged_by_external_id(pool):
+    "Every staged order and cash sale by its external id"
+    Order = pool.get('commerce.order')
+    CashSale = pool.get('commerce.cash_sale')
+    return {r.external_id: r for r in Order.search([]) + CashSale.search([])}
+
+
 def _documents(pool, record, kind):
     Document = pool.get('commerce.document')
     return [d.document for d in Document.search([
@@ -228,10 +235,7 @@ def test_every_record_books_to_the_cent(books, booked):
     mismatches = []
     with _transaction(books):
         pool = Pool()
-        Order = pool.get('commerce.order')
-        CashSale = pool.get('commerce.cash_sale')
-        records = {r.external_id: r
-            for r in Order.search([]) + CashSale.search([])}
+        records = _staged_by_external_id(pool)
         for case in CORPUS:
             record = records[case['id']]
             expected = case['expected']
@@ -300,10 +304,7 @@ def test_tax_base_is_what_the_tax_was_charged_on(books, booked):
     bases, narrower = {}, 0
     with _transaction(books):
         pool = Pool()
-        Order = pool.get('commerce.order')
-        CashSale = pool.get('commerce.cash_sale')
-        records = {r.external_id: r
-            for r in Order.search([]) + CashSale.search([])}
+        records = _staged_by_external_id(pool)
         for case in CORPUS:
             if not D(case['tax']):
                 continue
