@@ -1,17 +1,13 @@
 # This file is part of cloud_commerce.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 """Who may read what: secrets, record rules by company, model access."""
-import unittest
 
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
+from trytond.modules.cloud_commerce.tests.tools import ModuleDBTestCase
 from trytond.modules.company.tests import create_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module,
-    drop_db,
-    with_transaction,
-)
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 
@@ -37,18 +33,8 @@ def create_store(name, company):
     return store
 
 
-class SecurityTestCase(unittest.TestCase):
+class SecurityTestCase(ModuleDBTestCase):
     "Test the access rules of Cloud Commerce"
-
-    @classmethod
-    def setUpClass(cls):
-        activate_module('cloud_commerce')
-
-    @classmethod
-    def tearDownClass(cls):
-        # As Tryton's own test cases: close the pooled connections so that
-        # the next test module can restore its database
-        drop_db()
 
     def setup_records(self):
         pool = Pool()

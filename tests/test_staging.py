@@ -3,19 +3,15 @@
 """The staging upsert: nothing lost, nothing staged twice, the books never
 rewritten by a later change at the store."""
 import datetime as dt
-import unittest
 from decimal import Decimal
 from unittest.mock import patch
 
 from trytond.modules.cloud_commerce.connectors.errors import ValidationError
 from trytond.modules.cloud_commerce.connectors.records import Order, OrderLine
+from trytond.modules.cloud_commerce.tests.tools import ModuleDBTestCase
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module,
-    drop_db,
-    with_transaction,
-)
+from trytond.tests.test_tryton import with_transaction
 
 WHEN = dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.timezone.utc)
 
@@ -36,18 +32,8 @@ def order(number, total='12.50', quantity='1', modified=WHEN,
             'modifyDate': modified.isoformat()})
 
 
-class StagingTestCase(unittest.TestCase):
+class StagingTestCase(ModuleDBTestCase):
     "Test the staging upsert"
-
-    @classmethod
-    def setUpClass(cls):
-        activate_module('cloud_commerce')
-
-    @classmethod
-    def tearDownClass(cls):
-        # As Tryton's own test cases: close the pooled connections so that
-        # the next test module can restore its database
-        drop_db()
 
     def store(self):
         pool = Pool()

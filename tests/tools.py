@@ -1,8 +1,10 @@
 # This file is part of cloud_commerce.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-"""Proteus helpers shared by the scenarios: accounting set-up and stores."""
+"""Helpers shared by the tests: the database of the unittest cases, and the
+proteus scenarios' accounting set-up and stores."""
 import datetime as dt
 import types
+import unittest
 from decimal import Decimal
 
 from proteus import Model
@@ -16,6 +18,21 @@ from trytond.modules.account_invoice.tests.tools import (
 )
 from trytond.modules.cloud_commerce.demo.company import setup_books
 from trytond.modules.company.tests.tools import get_company
+from trytond.tests.test_tryton import activate_module, drop_db
+
+
+class ModuleDBTestCase(unittest.TestCase):
+    "A test case on a database with the module activated, dropped after"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('cloud_commerce')
+
+    @classmethod
+    def tearDownClass(cls):
+        # As Tryton's own test cases: close the pooled connections so that
+        # the next test module can restore its database
+        drop_db()
 
 
 def setup_accounting(config=None):
